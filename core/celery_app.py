@@ -1,0 +1,82 @@
+"""The Celery application: Redis broker, at-least-once delivery, tasks sent only after commit.
+
+Run a worker with `celery -A core.celery_app worker`, the periodic ticks with
+`celery -A core.celery_app beat`. Task modules are named as strings (configuration, not imports)
+so that the kernel does not depend on the domains that register tasks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from celery import Celery, Signature
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from core.settings import get_settings
+
+TASK_MODULES = ("core.tasks", "warehouse.tasks", "dispatch.tasks")
+_PENDING_KEY = "o2o_after_commit_tasks"
+
+
+def kombu_url(redis_url: str) -> str:
+    """redis-py's `unix:///sock?db=N` → kombu's `redis+socket:///sock?virtual_host=N`."""
+    parsed = urlparse(redis_url)
+    if parsed.scheme != "unix":
+        return redis_url
+    db = parse_qs(parsed.query).get("db", ["0"])[0]
+    return f"redis+socket://{parsed.path}?virtual_host={db}"
+
+
+def _existing(modules: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if importlib.util.find_spec(m.split(".")[0]) and importlib.util.find_spec(m)]
+
+
+def make_celery() -> Celery:
+    broker = kombu_url(get_settings().effective_redis_url())
+    celery = Celery("o2o", broker=broker, backend=broker, include=_existing(TASK_MODULES))
+    celery.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_expires=3600,
+        task_ignore_result=True,
+        enable_utc=True,
+        timezone="UTC",
+        broker_connection_retry_on_startup=True,
+        # Redis redelivers an unacked task after this; it must exceed the longest task.
+        broker_transport_options={"visibility_timeout": 3600},
+        beat_schedule={
+            "relay-outbox": {"task": "core.relay_outbox", "schedule": 1.0},
+        },
+    )
+    return celery
+
+
+app = make_celery()
+
+
+def enqueue_after_commit(session: Session, signature: Signature[Any]) -> None:
+    """Send `signature` only once the session's transaction has committed.
+
+    A task sent before commit can run before its rows are visible (or for rows that a rollback
+    then removes); queueing on the session and flushing in `after_commit` avoids both.
+    """
+    pending: list[Signature[Any]] = session.info.setdefault(_PENDING_KEY, [])
+    pending.append(signature)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session: Session) -> None:
+    for signature in session.info.pop(_PENDING_KEY, []):
+        signature.apply_async()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)

@@ -1,0 +1,1 @@
+"""HTTP helpers shared by the edge packages: deps, role guards, problem+json, health, limits."""

@@ -1,0 +1,156 @@
+"""`o2o demo`: the whole system on one machine, started and stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from core.settings import Settings, get_settings
+
+READY_TIMEOUT_S = 60
+
+
+@dataclass
+class Processes:
+    running: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, args: list[str], log_path: str) -> None:
+        log = open(log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        # Own process group: Ctrl-C is handled once, here, and children are stopped in order.
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.running.append((name, proc))
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.running if proc.poll() is not None]
+
+    def stop(self) -> None:
+        for _name, proc in reversed(self.running):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for _name, proc in reversed(self.running):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _wait_ready(settings: Settings, processes: Processes, progress: Progress) -> bool:
+    task = progress.add_task("Waiting for the API to be ready", total=None)
+    url = f"http://{settings.host}:{settings.port}/readyz"
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if processes.dead():
+            return False
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                progress.update(task, description="API ready")
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def run_demo(console: Console) -> int:
+    from o2o import stack
+    from o2o.migrate import upgrade
+
+    settings = get_settings()
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    started: list[str] = []
+    processes = Processes()
+    python = sys.executable
+    try:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        ) as bar:
+            if settings.uses_private_stack:
+                step = bar.add_task("Starting PostgreSQL + PostGIS and Redis", total=None)
+                started = stack.up(settings.stack, databases=(settings.database_name,))
+                bar.update(step, description="PostgreSQL + PostGIS and Redis running")
+            step = bar.add_task("Migrating the database", total=None)
+            upgrade()
+            bar.update(step, description="Database migrated")
+            processes.start(
+                "api",
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "o2o.app:create_app",
+                    "--host",
+                    settings.host,
+                    "--port",
+                    str(settings.port),
+                    "--ws-max-size",
+                    str(64 * 1024),
+                ],
+                str(logs / "api.log"),
+            )
+            processes.start(
+                "worker",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "core.celery_app",
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                    "--hostname",
+                    f"demo@{os.uname().nodename}",
+                ],
+                str(logs / "worker.log"),
+            )
+            processes.start(
+                "beat",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "core.celery_app",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(settings.home / "celerybeat-schedule"),
+                ],
+                str(logs / "beat.log"),
+            )
+            ready = _wait_ready(settings, processes, bar)
+        if not ready:
+            console.print(f"[red]The demo did not become ready; see the logs in {logs}[/red]")
+            return 1
+        base = f"http://{settings.host}:{settings.port}"
+        console.print("\n[bold green]O2O Dispatch is running.[/bold green] Open:")
+        console.print(f"  API docs     {base}/docs")
+        console.print(f"  Readiness    {base}/readyz")
+        console.print(f"  Metrics      {base}/metrics")
+        console.print(f"Logs in {logs}. Press Ctrl-C to stop.")
+        while not processes.dead():
+            time.sleep(0.5)
+        console.print(f"[red]{', '.join(processes.dead())} stopped unexpectedly; see {logs}[/red]")
+        return 1
+    except KeyboardInterrupt:
+        console.print("\nStopping…")
+        return 0
+    finally:
+        processes.stop()
+        if started and os.environ.get("O2O_KEEP_STACK") != "1":
+            stack.down(settings.stack)
