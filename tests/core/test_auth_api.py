@@ -7,12 +7,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from tests.factories import DEFAULT_PASSWORD, auth_headers, token_for
 from fastapi.testclient import TestClient
 
 from core import clock
 from core.auth.models import Role
 from core.settings import get_settings
+from tests.factories import DEFAULT_PASSWORD, auth_headers, token_for
 
 
 def test_a_customer_registers_logs_in_and_reads_their_profile(client: TestClient) -> None:

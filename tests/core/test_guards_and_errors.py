@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from tests.factories import auth_headers
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
@@ -14,6 +13,7 @@ from core.auth.models import Role
 from core.auth.tokens import Principal
 from core.http.deps import DbSession, RoleGuard, allow, public
 from o2o.app import create_app
+from tests.factories import auth_headers
 
 # Routes that FastAPI itself adds for the interactive documentation.
 DOC_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
