@@ -6,6 +6,7 @@ task, WebSocket message, simulation step) owns the scope and commits once at the
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -32,6 +33,15 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
+
+
+def str_enum(cls: type[enum.Enum], name: str, length: int = 24) -> Enum:
+    """An enum stored as a short string guarded by a CHECK constraint.
+
+    Not a native PostgreSQL enum: adding a value later is then an ordinary migration rather than
+    an `ALTER TYPE` that cannot run inside a transaction.
+    """
+    return Enum(cls, name=name, native_enum=False, length=length, create_constraint=True)
 
 
 class UUIDPrimaryKey:

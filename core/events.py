@@ -26,9 +26,7 @@ class OutboxEvent(Base):
     __tablename__ = "outbox_events"
     # The relay only ever looks for unpublished rows; a partial index keeps that scan tiny
     # however long the published history grows.
-    __table_args__ = (
-        Index("ix_outbox_events_unpublished", "id", postgresql_where=text("published_at IS NULL")),
-    )
+    __table_args__ = (Index("ix_outbox_events_unpublished", "id", postgresql_where=text("published_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     topic: Mapped[str] = mapped_column(String(100), index=True)

@@ -62,9 +62,7 @@ def geometry_to_geojson(geom: BaseGeometry) -> dict[str, Any]:
     return dict(mapping(geom))
 
 
-def feature(
-    geometry: dict[str, Any], properties: dict[str, Any], feature_id: str | None = None
-) -> dict[str, Any]:
+def feature(geometry: dict[str, Any], properties: dict[str, Any], feature_id: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "Feature", "geometry": geometry, "properties": properties}
     if feature_id is not None:
         out["id"] = feature_id

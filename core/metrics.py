@@ -42,6 +42,4 @@ class RequestMetrics:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            REQUEST_LATENCY.labels(scope["method"], template, str(status)).observe(
-                time.perf_counter() - started
-            )
+            REQUEST_LATENCY.labels(scope["method"], template, str(status)).observe(time.perf_counter() - started)

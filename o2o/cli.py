@@ -27,9 +27,7 @@ def _private_stack_needed() -> bool:
 
 @stack_app.command("up")
 def stack_up(
-    print_started: Annotated[
-        bool, typer.Option(help="Print only the names of services started now.")
-    ] = False,
+    print_started: Annotated[bool, typer.Option(help="Print only the names of services started now.")] = False,
 ) -> None:
     """Start the private PostgreSQL and Redis (idempotent)."""
     from o2o import stack

@@ -72,9 +72,7 @@ def run_demo(console: Console) -> int:
     processes = Processes()
     python = sys.executable
     try:
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
-        ) as bar:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
             if settings.uses_private_stack:
                 step = bar.add_task("Starting PostgreSQL + PostGIS and Redis", total=None)
                 started = stack.up(settings.stack, databases=(settings.database_name,))

@@ -31,9 +31,7 @@ def drift(database_url: str | None = None) -> list[Any]:
     engine = create_engine(database_url or get_settings().effective_database_url(), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(
-                conn, opts={"include_object": include_object, "compare_type": True}
-            )
+            ctx = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
             return list(compare_metadata(ctx, Base.metadata))
     finally:
         engine.dispose()

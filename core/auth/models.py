@@ -4,11 +4,11 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, String
+from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import Base, UUIDPrimaryKey
+from core.db import Base, UUIDPrimaryKey, str_enum
 
 
 class Role(enum.StrEnum):
@@ -29,7 +29,7 @@ class User(UUIDPrimaryKey, Base):
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", native_enum=False, length=16))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role", 16))
     display_name: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str | None] = mapped_column(String(32))
     # The store/dark store a staff member works at. The foreign key to `locations` is added by

@@ -66,13 +66,8 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in exc.errors()
-    ]
-    return problem(
-        422, "invalid_request", "Invalid request", "The request does not match the schema.", errors=errors
-    )
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
+    return problem(422, "invalid_request", "Invalid request", "The request does not match the schema.", errors=errors)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -96,9 +91,7 @@ async def _db_error(_request: Request, exc: Exception) -> JSONResponse:
             constraint=constraint,
         )
     if state in _RETRYABLE_STATES:
-        return problem(
-            409, _RETRYABLE_STATES[state], "Conflict", "A concurrent change got in the way; retry."
-        )
+        return problem(409, _RETRYABLE_STATES[state], "Conflict", "A concurrent change got in the way; retry.")
     if isinstance(exc, OperationalError):
         log.error("database_unavailable", error=str(exc))
         return problem(503, "database_unavailable", "Service Unavailable", "The database is not reachable.")

@@ -32,9 +32,7 @@ def test_a_customer_registers_logs_in_and_reads_their_profile(client: TestClient
 
 def test_registering_an_existing_email_is_a_conflict(client: TestClient, make_user) -> None:
     make_user(email="taken@example.test")
-    response = client.post(
-        "/auth/register", json={"email": "TAKEN@example.test", "password": "long enough pw"}
-    )
+    response = client.post("/auth/register", json={"email": "TAKEN@example.test", "password": "long enough pw"})
     assert response.status_code == 409
     assert response.json()["code"] == "email_taken"
 
@@ -60,17 +58,12 @@ def test_wrong_password_and_unknown_user_get_the_same_401(client: TestClient, ma
     assert wrong.headers["www-authenticate"] == "Bearer"
 
 
-def test_a_deactivated_user_cannot_log_in_or_use_an_old_token(
-    client: TestClient, make_user, db_session
-) -> None:
+def test_a_deactivated_user_cannot_log_in_or_use_an_old_token(client: TestClient, make_user, db_session) -> None:
     user = make_user()
     headers = auth_headers(user)
     user.active = False
     db_session.flush()
-    assert (
-        client.post("/auth/token", json={"email": user.email, "password": DEFAULT_PASSWORD}).status_code
-        == 401
-    )
+    assert client.post("/auth/token", json={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 401
     assert client.get("/auth/me", headers=headers).status_code == 401
 
 

@@ -53,9 +53,7 @@ def test_haversine_matches_a_known_distance() -> None:
 
 
 @given(lats, lons, lats, lons)
-def test_haversine_is_symmetric_and_non_negative(
-    a_lat: float, a_lon: float, b_lat: float, b_lon: float
-) -> None:
+def test_haversine_is_symmetric_and_non_negative(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> None:
     a, b = GeoPoint(lat=a_lat, lon=a_lon), GeoPoint(lat=b_lat, lon=b_lon)
     assert haversine_m(a, b) == pytest.approx(haversine_m(b, a))
     assert 0 <= haversine_m(a, b) <= math.pi * 6_371_008.8 + 1

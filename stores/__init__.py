@@ -1,0 +1,1 @@
+"""Locations of every tier, their service zones, opening hours and pick capacity."""

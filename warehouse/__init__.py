@@ -1,0 +1,1 @@
+"""SKUs and categories, stock levels, reservations, the stock ledger, transfers, replenishment."""
