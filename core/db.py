@@ -41,7 +41,15 @@ def str_enum(cls: type[enum.Enum], name: str, length: int = 24) -> Enum:
     Not a native PostgreSQL enum: adding a value later is then an ordinary migration rather than
     an `ALTER TYPE` that cannot run inside a transaction.
     """
-    return Enum(cls, name=name, native_enum=False, length=length, create_constraint=True)
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=length,
+        create_constraint=True,
+        # Store the values ("return"), not the Python member names ("return_").
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class UUIDPrimaryKey:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import importlib
+
+from fastapi import APIRouter, FastAPI
 
 from core.auth.router import router as auth_router
 from core.http.health import router as health_router
@@ -21,6 +23,31 @@ Authenticate with `POST /auth/token` and send `Authorization: Bearer <token>`.
 """
 
 
+# Each edge module exposes `router`. Listed here, in one place, so the app's surface is explicit.
+EDGE_ROUTERS = (
+    "ops_api.locations",
+    "ops_api.catalogue",
+    "ops_api.stock",
+    "ops_api.transfers",
+    "staff_api.stock",
+    "staff_api.transfers",
+)
+
+
+def _edge_routers() -> list[APIRouter]:
+    routers = []
+    for name in EDGE_ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # Edges still being built are skipped; a missing dependency inside one is an error.
+            if exc.name != name:
+                raise
+            continue
+        routers.append(module.router)
+    return routers
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -28,6 +55,8 @@ def create_app() -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(auth_router)
+    for router in _edge_routers():
+        app.include_router(router)
     # Outermost first: the size limit rejects oversized bodies before anything reads them.
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -27,7 +27,7 @@ from core.settings import PG_PORT, StackPaths
 PG_SETTINGS = {
     "listen_addresses": "''",
     # The concurrency tests and benchmarks open hundreds of real connections at once.
-    "max_connections": "300",
+    "max_connections": "500",
     "shared_buffers": "256MB",
     "unix_socket_permissions": "0777",
 }

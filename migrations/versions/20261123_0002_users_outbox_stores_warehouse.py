@@ -348,7 +348,7 @@ def upgrade() -> None:
                 "transfer_out",
                 "transfer_in",
                 "adjustment",
-                "return_",
+                "return",
                 "write_off",
                 name="movement_kind",
                 native_enum=False,

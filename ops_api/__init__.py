@@ -1,0 +1,1 @@
+"""Edge for dispatchers and admins: network, zones, SKUs, stock, transfers, live map, KPIs."""

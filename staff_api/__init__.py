@@ -1,0 +1,1 @@
+"""Edge for store staff: pick lists, pick/substitute/pack, receiving, stock counts."""
