@@ -53,6 +53,12 @@ def make_celery() -> Celery:
         broker_transport_options={"visibility_timeout": 3600},
         beat_schedule={
             "relay-outbox": {"task": "core.relay_outbox", "schedule": 1.0},
+            # Catches any drop below a reorder point whose immediate replenishment event was missed.
+            "replenishment-sweep": {
+                "task": "warehouse.replenishment_sweep",
+                "schedule": 60.0,
+                "options": {"expires": 55},
+            },
         },
     )
     return celery

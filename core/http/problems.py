@@ -41,11 +41,15 @@ _RETRYABLE_STATES = {
 }
 
 
-def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+_RESERVED_KEYS = frozenset({"type", "title", "status", "code", "detail"})
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None, /, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
     if detail is not None:
         body["detail"] = detail
-    body.update(extra)
+    # Extras add context; they can never overwrite the problem's own members.
+    body.update({k: v for k, v in extra.items() if k not in _RESERVED_KEYS})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

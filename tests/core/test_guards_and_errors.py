@@ -111,3 +111,20 @@ def test_unknown_route_and_wrong_method_are_problem_json(client: TestClient) -> 
     wrong = client.get("/auth/token")
     assert wrong.status_code == 405
     assert wrong.json()["code"] == "method_not_allowed"
+
+
+def test_extras_of_a_domain_error_never_overwrite_the_problem_members(app: FastAPI) -> None:
+    from core.errors import Conflict
+
+    router = APIRouter()
+
+    @router.get("/test-only/conflict", dependencies=[Depends(public)])
+    def conflict() -> None:
+        raise Conflict("Order is already packed.", code="invalid_transition", status="packed", title="x")
+
+    app.include_router(router)
+    response = TestClient(app, raise_server_exceptions=False).get("/test-only/conflict")
+    assert response.status_code == 409
+    assert response.json()["status"] == 409
+    assert response.json()["code"] == "invalid_transition"
+    assert response.json()["title"] == "Conflict"
