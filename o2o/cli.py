@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.settings import get_settings
+from o2o.seed_cli import command as seed_command
 
 app = typer.Typer(help="O2O Dispatch: instant delivery for local retail.", no_args_is_help=True)
 stack_app = typer.Typer(help="The private PostgreSQL/PostGIS + Redis under .o2o/.", no_args_is_help=True)
@@ -121,6 +122,9 @@ def serve(
         workers=workers,
         ws_max_size=64 * 1024,
     )
+
+
+app.command("seed")(seed_command)
 
 
 @app.command()

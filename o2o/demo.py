@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from core.settings import Settings, get_settings
+from o2o.seed import DEMO_PASSWORD
 
 READY_TIMEOUT_S = 60
 
@@ -61,6 +62,20 @@ def _wait_ready(settings: Settings, processes: Processes, progress: Progress) ->
     return False
 
 
+def _seed_first_time(bar: Progress) -> None:
+    """A first demo gets a city to look at; later runs keep whatever the database holds."""
+    from core.db import session_scope
+    from o2o import seed as seeding
+
+    with session_scope() as session:
+        if seeding.network_exists(session):
+            bar.add_task("Network already seeded (o2o seed --reset to rebuild it)", total=1, completed=1)
+            return
+        step = bar.add_task("Seeding a demo city (warehouse, DCs, stores, catalogue, stock)", total=None)
+        seeding.seed(session, seed=1, center=None, osm=None)
+        bar.update(step, description="Demo city seeded", total=1, completed=1)
+
+
 def run_demo(console: Console) -> int:
     from o2o import stack
     from o2o.migrate import upgrade
@@ -80,6 +95,7 @@ def run_demo(console: Console) -> int:
             step = bar.add_task("Migrating the database", total=None)
             upgrade()
             bar.update(step, description="Database migrated")
+            _seed_first_time(bar)
             processes.start(
                 "api",
                 [
@@ -140,6 +156,8 @@ def run_demo(console: Console) -> int:
         console.print(f"  API docs     {base}/docs")
         console.print(f"  Readiness    {base}/readyz")
         console.print(f"  Metrics      {base}/metrics")
+        console.print(f"  Network map  {base}/ops/network.geojson  (sign in as a dispatcher first)")
+        console.print(f"Demo accounts: admin@o2o.example / dispatcher@o2o.example, password {DEMO_PASSWORD}")
         console.print(f"Logs in {logs}. Press Ctrl-C to stop.")
         while not processes.dead():
             time.sleep(0.5)
