@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from core.auth.models import Role, User
 from core.errors import InvalidInput
 from core.geo import GeoPoint
-from o2o.seed import DEMO_PASSWORD, NetworkAlreadySeeded, osm_bbox, seed
+from o2o.osm_extent import osm_bbox
+from o2o.seed import DEMO_PASSWORD, NetworkAlreadySeeded, seed
 from o2o.seed_cli import command
 from stores import service as stores
 from stores.models import Location, LocationKind
