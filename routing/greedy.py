@@ -1,0 +1,104 @@
+"""The nearest-available-courier baseline, the policy that a VRP solver has to beat.
+
+Shipments are taken in order of ready time; each goes to the courier who can be at its pickup
+soonest after finishing what they already have, and is appended to that courier's route (pickup
+then straight to the delivery). No look-ahead, no batching, no reordering. Couriers first deliver
+what is already on board, earliest deadline first.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from routing.plan import Plan, SolverStats, Stop, build_plan
+from routing.problem import Problem, Shipment, Vehicle, unservable_reason
+
+NO_COURIER = "no courier free in time (greedy)"
+
+
+@dataclass
+class _Courier:
+    vehicle: Vehicle
+    time: int
+    location: int
+    carried: list[int]  # goods loaded at the start (on board or depot deliveries)
+    peak: list[int]  # largest pickup appended so far: depot goods ride along with it
+    stops: list[Stop] = field(default_factory=list)
+
+
+def _preload(problem: Problem, vehicle: Vehicle) -> list[int]:
+    load = [0] * problem.dimensions
+    for sid in vehicle.on_board:
+        load = [a + d for a, d in zip(load, problem.shipment(sid).demand, strict=True)]
+    return load
+
+
+def _try(problem: Problem, c: _Courier, s: Shipment) -> tuple[int, int] | None:
+    """(time the courier reaches the first stop, time they are free again) or None if infeasible."""
+    v = c.vehicle
+    m = problem.matrices[v.profile].durations
+    reach = c.time + int(m[c.location, s.pickup if problem.has_pickup(s) and s.pickup is not None else s.delivery])
+    t, loc = c.time, c.location
+    if problem.has_pickup(s) and s.pickup is not None:
+        pickup_start = max(t + int(m[loc, s.pickup]), s.pickup_window[0])
+        if pickup_start > s.pickup_window[1]:
+            return None
+        t, loc = pickup_start + s.pickup_service_s, s.pickup
+    else:
+        pickup_start = None
+        if s.id not in problem.carrier:
+            # Depot goods are on board from the start, alongside every pickup appended before:
+            # a conservative bound on the peak load.
+            load = [a + b + d for a, b, d in zip(c.carried, c.peak, s.demand, strict=True)]
+            if any(ld > cap for ld, cap in zip(load, v.capacity, strict=True)):
+                return None
+    start = max(t + int(m[loc, s.delivery]), s.delivery_window[0])
+    if s.hard_deadline and start > s.delivery_window[1]:
+        return None
+    if s.max_ride_s is not None and pickup_start is not None and start - pickup_start > s.max_ride_s:
+        return None
+    free = start + s.delivery_service_s
+    back = free + (int(m[s.delivery, v.end]) if v.end is not None else 0)
+    return None if back > v.shift[1] else (reach, free)
+
+
+def greedy(problem: Problem) -> Plan:
+    """Baseline plan; same `Plan` type and pricing as `routing.solve`."""
+    started = time.monotonic()
+    couriers = {
+        v.id: _Courier(v, v.shift[0], v.start, _preload(problem, v), [0] * problem.dimensions) for v in problem.vehicles
+    }
+    reasons = {s.id: r for s in problem.shipments if (r := unservable_reason(problem, s)) is not None}
+    on_board = sorted(
+        (problem.shipment(sid) for v in problem.vehicles for sid in v.on_board),
+        key=lambda s: (s.delivery_window[1], s.id),
+    )
+    rest = sorted(
+        (s for s in problem.shipments if s.id not in problem.carrier),
+        key=lambda s: (s.pickup_window[0] if s.pickup is not None else s.delivery_window[0], s.id),
+    )
+    for s in [*on_board, *rest]:
+        if s.id in reasons:
+            continue
+        options = []
+        for v in problem.allowed_vehicles(s):
+            timing = _try(problem, couriers[v.id], s)
+            if timing is not None:
+                options.append((timing[0], v.id, timing[1]))
+        if not options:
+            reasons[s.id] = NO_COURIER
+            continue
+        _, vid, free = min(options)
+        c = couriers[vid]
+        if problem.has_pickup(s):
+            c.peak = [max(p, d) for p, d in zip(c.peak, s.demand, strict=True)]
+        elif s.id not in problem.carrier:
+            c.carried = [a + d for a, d in zip(c.carried, s.demand, strict=True)]
+        if problem.has_pickup(s):
+            c.stops.append(Stop("pickup", s.id))
+        c.stops.append(Stop("delivery", s.id))
+        c.time, c.location = free, s.delivery
+    sequences = {vid: c.stops for vid, c in couriers.items()}
+    stats = SolverStats("greedy", "feasible", time.monotonic() - started)
+    return build_plan(problem, sequences, stats, reasons=reasons)

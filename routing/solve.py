@@ -1,0 +1,292 @@
+"""`solve(problem, params, initial) -> Plan`: the one entry point of the solver.
+
+Steps: shipments that no vehicle could serve even alone are set aside with a precise reason; a
+warm start is sanitised against the new problem; then `params.workers` searches run, each in its
+own process (a portfolio of strategies), and the cheapest resulting plan wins. Every backend's
+output is re-scheduled and priced by `build_plan`, so plans are comparable whatever produced them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from multiprocessing import current_process, get_context
+from multiprocessing.connection import Connection
+from typing import Any
+
+from routing import _ortools
+from routing._strategy import Outcome, Strategy
+from routing.greedy import greedy
+from routing.params import Backend, SolveParams
+from routing.plan import Plan, SolverStats, Stop, build_plan, starts_loaded
+from routing.problem import TIME_MAX, Problem, Shipment, Vehicle, unservable_reason
+
+#: Time a worker gets past the deadline to hand its plan back before it is killed.
+KILL_GRACE_S = 0.5
+
+# Measured on Solomon (100 customers, 2 cores): iterated local search with SISR ruins from a
+# parallel-cheapest-insertion start beats guided local search (1.2% vs 3.4% mean gap at 10 s);
+# a savings start finds different optima, which makes it the best second worker.
+_VRPTW_PORTFOLIO = (
+    Strategy("parallel_cheapest_insertion", "iterated_local_search", lean_operators=True),
+    Strategy("savings", "iterated_local_search", lean_operators=True),
+)
+# Pickup-and-delivery: insertion heuristics are the ones that find first solutions at all
+# (path_cheapest_arc drops every pair, see PLATFORM-NOTES), guided local search improves them.
+# The second worker improves the greedy plan instead: worse on 200 orders (-12% vs -50% against
+# greedy, measured), but it is the one that still returns something at 1,000 orders, where the
+# insertion heuristics do not finish within seconds (DESIGN.md §5).
+_PDP_PORTFOLIO = (
+    Strategy("parallel_cheapest_insertion", "guided_local_search", on_time_first=True),
+    Strategy("parallel_cheapest_insertion", "guided_local_search", from_greedy=True),
+)
+
+
+def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | None = None) -> Plan:
+    """Plan routes for `problem` within `params.time_limit_s`; never raises for infeasibility.
+
+    `initial` (a previous plan, possibly for a slightly different problem) warm-starts the search;
+    with `problem.reassignment_cost` shipments tend to stay on the vehicle they had in it.
+    """
+    params = params or SolveParams()
+    started = time.monotonic()
+    deadline = started + params.time_limit_s
+    reasons = {s.id: r for s in problem.shipments if (r := unservable_reason(problem, s)) is not None}
+    routable = [s for s in problem.shipments if s.id not in reasons]
+    previous = initial.assignment() if initial is not None else None
+    warm = sanitize_routes(problem, initial, {s.id for s in routable}) if initial is not None else None
+    backend = choose_backend(problem, params, warm)
+    if not routable or not problem.vehicles:
+        stats = SolverStats(backend, "trivial", time.monotonic() - started)
+        return build_plan(problem, {}, stats, reasons=reasons, previous=previous)
+    outcomes = _search(problem, routable, params, backend, deadline, warm, previous)
+    best: Plan | None = None
+    for outcome in outcomes:
+        if outcome.objective is None:
+            continue
+        stats = SolverStats(
+            backend=backend,
+            status=outcome.status,
+            wall_time_s=time.monotonic() - started,
+            objective=outcome.objective,
+            solutions=outcome.solutions,
+            iterations=outcome.branches,
+            strategy=outcome.strategy,
+            warm_start=outcome.warm_start,
+        )
+        plan = build_plan(problem, outcome.sequences, stats, reasons=reasons, starts=outcome.starts, previous=previous)
+        if best is None or plan.cost.total < best.cost.total:
+            best = plan
+    if best is not None:
+        return replace(best, stats=replace(best.stats, wall_time_s=time.monotonic() - started))
+    # No search found any solution in time (first-solution heuristics can take longer than the
+    # limit on thousands of stops): the greedy plan is still far better than serving nobody.
+    fallback = greedy(problem)
+    status = f"fallback_greedy ({outcomes[0].status if outcomes else 'not_solved'})"
+    return replace(fallback, stats=replace(fallback.stats, status=status, wall_time_s=time.monotonic() - started))
+
+
+def is_plain_vrp(problem: Problem) -> bool:
+    """Depot-based VRPTW/CVRP: every shipment loaded at the start, hard (or no) windows, closed
+    routes, nothing fixed. The shape PyVRP is built for."""
+    return all(v.end is not None and not v.on_board and not v.assigned for v in problem.vehicles) and all(
+        s.pickup is None and (s.hard_deadline or s.lateness_cost == 0 or s.delivery_window[1] >= TIME_MAX)
+        for s in problem.shipments
+    )
+
+
+def choose_backend(problem: Problem, params: SolveParams, warm: Mapping[str, Sequence[Stop]] | None) -> str:
+    """PyVRP for plain VRPTW/CVRP when installed (it reaches ~0.5% of best-known on Solomon in
+    1 s where OR-Tools needs ~10 s for ~1%); OR-Tools for everything it alone models: pickup and
+    delivery, soft deadlines, max ride times, fixed assignments, warm starts with reassignment
+    costs."""
+    chosen: Backend = params.backend
+    if chosen == "auto":
+        plain = warm is None and is_plain_vrp(problem) and importlib.util.find_spec("pyvrp") is not None
+        chosen = "pyvrp" if plain else "ortools"
+    if chosen == "pyvrp" and not is_plain_vrp(problem):
+        raise ValueError("the pyvrp backend handles only plain depot VRPTW/CVRP problems")
+    return chosen
+
+
+def _portfolio(problem: Problem, params: SolveParams) -> list[Strategy]:
+    pdp = any(problem.has_pickup(s) for s in problem.shipments)
+    defaults = _PDP_PORTFOLIO if pdp else _VRPTW_PORTFOLIO
+    strategies = []
+    for i in range(params.workers):
+        base = defaults[i % len(defaults)]
+        strategies.append(
+            Strategy(
+                base.first_solution if params.first_solution == "auto" else params.first_solution,
+                base.metaheuristic if params.metaheuristic == "auto" else params.metaheuristic,
+                base.lean_operators,
+                base.on_time_first,
+                base.from_greedy,
+            )
+        )
+    return strategies
+
+
+def _run_one(
+    backend: str,
+    problem: Problem,
+    shipments: Sequence[Shipment],
+    params: SolveParams,
+    strategy: Strategy,
+    deadline: float,
+    warm: Mapping[str, Sequence[Stop]] | None,
+    previous: Mapping[str, str] | None,
+) -> Outcome:
+    if backend == "pyvrp":
+        from routing import _pyvrp  # optional dependency, imported only when chosen
+
+        return _pyvrp.run(problem, shipments, params, deadline)
+    if warm is None and strategy.from_greedy:
+        warm = {r.vehicle_id: list(r.stops) for r in greedy(problem).routes}
+    return _ortools.run(problem, shipments, params, strategy, deadline, warm, previous)
+
+
+def _search(
+    problem: Problem,
+    shipments: Sequence[Shipment],
+    params: SolveParams,
+    backend: str,
+    deadline: float,
+    warm: Mapping[str, Sequence[Stop]] | None,
+    previous: Mapping[str, str] | None,
+) -> list[Outcome]:
+    strategies = _portfolio(problem, params)
+    # Worker i gets seed + i, so a PyVRP portfolio explores differently too; with a warm start
+    # only the first worker uses it and the others search from scratch, for diversity.
+    jobs = [
+        (
+            backend,
+            problem,
+            shipments,
+            replace(params, seed=params.seed + i),
+            s,
+            deadline,
+            warm if i == 0 else None,
+            previous,
+        )
+        for i, s in enumerate(strategies)
+    ]
+    if current_process().daemon:  # e.g. a Celery prefork worker: no children allowed
+        return [_run_one(*job) for job in jobs]
+    return _run_isolated(jobs, deadline + KILL_GRACE_S)
+
+
+def _worker(conn: Connection, job: tuple[Any, ...]) -> None:
+    try:
+        conn.send(("ok", _run_one(*job)))
+    except Exception:  # report the bug to the parent instead of dying silently
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _run_isolated(jobs: list[tuple[Any, ...]], kill_at: float) -> list[Outcome]:
+    """Run each search in its own forked process and kill it if it overruns.
+
+    OR-Tools does not always honour its time limit: on 1,000 orders a neighbourhood scan ran for
+    two minutes past a 5 s limit, deaf to `CancelSearch`. A process can be killed; its plan is
+    lost, and `solve` falls back to the greedy plan if no worker finished. Fork also lets workers
+    inherit the matrices without pickling them.
+    """
+    ctx = get_context("fork")
+    running = []
+    for job in jobs:
+        receiver, sender = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_worker, args=(sender, job), daemon=True)
+        process.start()
+        sender.close()
+        running.append((process, receiver))
+    outcomes: list[Outcome] = []
+    for process, receiver in running:
+        if receiver.poll(max(0.0, kill_at - time.monotonic())):
+            try:
+                kind, payload = receiver.recv()
+            except EOFError:  # the worker died (e.g. out of memory)
+                kind, payload = "died", None
+            if kind == "error":
+                raise RuntimeError(f"routing worker failed:\n{payload}")
+            if kind == "ok":
+                outcomes.append(payload)
+        process.join(0.5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    return outcomes
+
+
+def sanitize_routes(problem: Problem, initial: Plan, routable: set[str]) -> dict[str, list[Stop]]:
+    """The previous plan's stop sequences, made valid for the new problem.
+
+    Drops stops of shipments that are gone or now unservable, pickups that already happened (the
+    shipment is on board now), deliveries whose pickup is missing, stops on a vehicle the shipment
+    is no longer allowed on, duplicates; then removes shipments whose stops became infeasible in
+    time or capacity. New shipments are not inserted here: they are optional in the model, so the
+    local search inserts them.
+    """
+    used: set[Stop] = set()
+    out: dict[str, list[Stop]] = {}
+    for route in initial.routes:
+        if route.vehicle_id not in problem.vehicle_index:
+            continue
+        vehicle = problem.vehicle(route.vehicle_id)
+        stops: list[Stop] = []
+        picked: set[str] = set()
+        for stop in route.stops:
+            sid = stop.shipment_id
+            if sid not in routable or stop in used or problem.promised.get(sid, vehicle.id) != vehicle.id:
+                continue
+            has_pickup = problem.has_pickup(problem.shipment(sid))
+            if stop.kind == "pickup":
+                if not has_pickup:
+                    continue
+                picked.add(sid)
+            elif has_pickup and sid not in picked:
+                continue
+            stops.append(stop)
+            used.add(stop)
+        delivered = {s.shipment_id for s in stops if s.kind == "delivery"}
+        out[vehicle.id] = _drop_infeasible(problem, vehicle, [s for s in stops if s.shipment_id in delivered])
+    return out
+
+
+def _first_violation(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> str | None:
+    """Shipment id of the first stop that breaks a hard constraint on the earliest schedule."""
+    m = problem.matrices[vehicle.profile].durations
+    load = [0] * problem.dimensions
+    for sid in {s.shipment_id for s in stops}:
+        shipment = problem.shipment(sid)
+        if starts_loaded(problem, shipment):
+            load = [a + d for a, d in zip(load, shipment.demand, strict=True)]
+    t, loc = vehicle.shift[0], vehicle.start
+    picked: dict[str, int] = {}
+    for stop in stops:
+        s = problem.shipment(stop.shipment_id)
+        pickup = stop.kind == "pickup"
+        here = s.pickup if pickup and s.pickup is not None else s.delivery
+        window = s.pickup_window if pickup else s.delivery_window
+        start = max(t + int(m[loc, here]), window[0])
+        late = start > window[1] if (pickup or s.hard_deadline) else False
+        ride = s.max_ride_s is not None and not pickup and start - picked.get(s.id, start) > s.max_ride_s
+        load = [a + (d if pickup else -d) for a, d in zip(load, s.demand, strict=True)]
+        over = any(ld > c for ld, c in zip(load, vehicle.capacity, strict=True))
+        if late or ride or over or start > vehicle.shift[1]:
+            return s.id
+        picked[s.id] = start
+        t, loc = start + (s.pickup_service_s if pickup else s.delivery_service_s), here
+    if stops and vehicle.end is not None and t + int(m[loc, vehicle.end]) > vehicle.shift[1]:
+        return stops[-1].shipment_id
+    return None
+
+
+def _drop_infeasible(problem: Problem, vehicle: Vehicle, stops: list[Stop]) -> list[Stop]:
+    while (bad := _first_violation(problem, vehicle, stops)) is not None:
+        stops = [s for s in stops if s.shipment_id != bad]
+    return stops

@@ -1,0 +1,91 @@
+"""The nearest-available-courier baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from routing.check import check_plan
+from routing.greedy import NO_COURIER, greedy
+from routing.params import SolveParams
+from routing.problem import Problem, Shipment, Vehicle
+from routing.solve import solve
+from routing.types import Matrices
+
+
+def line(n: int) -> Matrices:
+    idx = np.arange(n)
+    gap = np.abs(idx[:, None] - idx[None, :]).astype(np.int64) * 60
+    return Matrices(gap, gap * 5)
+
+
+def test_courier_who_reaches_the_pickup_first_gets_it() -> None:
+    shipments = (
+        Shipment("a", pickup=1, delivery=2, demand=(1,), pickup_window=(0, 10_000)),
+        Shipment("b", pickup=8, delivery=9, demand=(1,), pickup_window=(100, 10_000)),
+    )
+    fleet = (Vehicle("left", start=0, capacity=(1,)), Vehicle("right", start=9, capacity=(1,)))
+    problem = Problem({"bike": line(10)}, fleet, shipments)
+    plan = greedy(problem)
+    assert check_plan(problem, plan) == []
+    assert plan.assignment() == {"a": "left", "b": "right"}
+    assert plan.stats.backend == "greedy"
+
+
+def test_appends_and_reports_what_does_not_fit() -> None:
+    shipments = tuple(
+        Shipment(f"s{i}", pickup=0, delivery=5, demand=(1,), delivery_window=(0, 1000), hard_deadline=True)
+        for i in range(3)
+    )
+    problem = Problem({"bike": line(6)}, (Vehicle("only", start=0, capacity=(1,)),), shipments)
+    plan = greedy(problem)
+    assert check_plan(problem, plan) == []
+    # Each delivery is 300 s away and the store 300 s back: the third would arrive at 1500 s.
+    assert len(plan.assignment()) == 2
+    assert [u.reason for u in plan.unassigned] == [NO_COURIER]
+
+
+def test_on_board_goods_are_delivered_first() -> None:
+    shipments = (
+        Shipment("held", pickup=3, delivery=4, demand=(2,)),
+        Shipment("next", pickup=1, delivery=2, demand=(1,)),
+    )
+    courier = Vehicle("c", start=1, capacity=(2,), on_board=("held",))
+    problem = Problem({"bike": line(5)}, (courier,), shipments)
+    plan = greedy(problem)
+    assert check_plan(problem, plan) == []
+    assert [(s.kind, s.shipment_id) for s in plan.routes[0].stops] == [
+        ("delivery", "held"),
+        ("pickup", "next"),
+        ("delivery", "next"),
+    ]
+
+
+def test_depot_deliveries_respect_capacity() -> None:
+    shipments = tuple(Shipment(f"c{i}", delivery=i, demand=(2,)) for i in range(1, 5))
+    fleet = (Vehicle("a", start=0, end=0, capacity=(4,)), Vehicle("b", start=0, end=0, capacity=(4,)))
+    problem = Problem({"bike": line(5)}, fleet, shipments)
+    plan = greedy(problem)
+    assert check_plan(problem, plan) == []
+    assert not plan.unassigned
+
+
+def test_solver_beats_or_matches_greedy() -> None:
+    rng = np.random.default_rng(3)
+    shipments = tuple(
+        Shipment(
+            f"s{i}",
+            pickup=int(rng.integers(0, 3)),
+            delivery=int(rng.integers(3, 12)),
+            demand=(1,),
+            pickup_window=(int(rng.integers(0, 300)), 10_000),
+            delivery_window=(0, 1500),
+        )
+        for i in range(10)
+    )
+    fleet = tuple(Vehicle(f"v{k}", start=k, capacity=(3,)) for k in range(3))
+    problem = Problem({"bike": line(12)}, fleet, shipments)
+    baseline = greedy(problem)
+    plan = solve(problem, SolveParams(time_limit_s=0.5, backend="ortools"))
+    assert check_plan(problem, baseline) == []
+    assert check_plan(problem, plan) == []
+    assert plan.cost.total <= baseline.cost.total
