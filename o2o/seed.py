@@ -15,7 +15,6 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -23,36 +22,25 @@ from sqlalchemy.orm import Session
 from core.auth.models import Role, User
 from core.auth.passwords import hash_password
 from core.errors import Conflict, InvalidInput
-from core.geo import GeoPoint
 from o2o.models import Base
-from o2o.osm_extent import osm_bbox
-from o2o.seed_data import CATALOGUE, MAX_SKUS, PLACES, VARIANTS
+from o2o.seed_city import City, circle, city_for, lattice
+from o2o.seed_data import MAX_SKUS, PLACES
+from o2o.seed_stock import SeedProgress, catalogue, opening_stock
 from stores import service as stores
 from stores.hours import DAYS
-from stores.models import CUSTOMER_FACING, TIER, Location, LocationKind
+from stores.models import CUSTOMER_FACING, Location, LocationKind
 from stores.schemas import LocationCreate, PickCapacity, PositionIn
-from stores.zones import parse_position
-from warehouse.ledger import move
-from warehouse.models import Category, MovementKind, Sku, StockLevel
+from warehouse.models import Category, Sku
 
-DEFAULT_CENTER = (52.52, 13.405)  # Berlin, Alexanderplatz
 DEFAULT_TIMEZONE = "Europe/Berlin"
 DEMO_PASSWORD = "o2o-demo-pass"
 DEMO_DOMAIN = "o2o.example"
-CITY_HALF_SIDE_M = 5_500.0
-MAX_ZONE_RADIUS_M = 3_000.0
 MIN_ZONE_RADIUS_M = 500.0
-M_PER_DEG = 111_195.0
 CUSTOMERS = 5
 
 
 class NetworkAlreadySeeded(Conflict):
     code = "network_exists"
-
-
-class SeedProgress(Protocol):
-    def step(self, description: str, total: int | None = None) -> None: ...
-    def advance(self, amount: int = 1) -> None: ...
 
 
 class _Silent:
@@ -77,78 +65,6 @@ class SeedReport:
     users: Counter[str] = field(default_factory=Counter)
     logins: list[tuple[str, str]] = field(default_factory=list)  # (role, e-mail) worth trying first
     demo_password: str = DEMO_PASSWORD
-
-
-# --- geometry in a local tangent plane (metres east/north of the centre) -------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class City:
-    center: GeoPoint
-    half_width_m: float
-    half_height_m: float
-
-    def at(self, east_m: float, north_m: float) -> GeoPoint:
-        lat = self.center.lat + north_m / M_PER_DEG
-        lon = self.center.lon + east_m / (M_PER_DEG * math.cos(math.radians(self.center.lat)))
-        return GeoPoint(lat=lat, lon=lon)
-
-    @property
-    def bbox(self) -> tuple[float, float, float, float]:
-        south_west, north_east = (
-            self.at(-self.half_width_m, -self.half_height_m),
-            self.at(self.half_width_m, self.half_height_m),
-        )
-        return (south_west.lat, south_west.lon, north_east.lat, north_east.lon)
-
-
-def _circle(city: City, east_m: float, north_m: float, radius_m: float, rng: random.Random) -> dict[str, object]:
-    """A 32-gon around a point, counter-clockwise and closed, its radius wobbling by a few per cent."""
-    ring = []
-    for i in range(32):
-        angle = 2 * math.pi * i / 32
-        r = radius_m * rng.uniform(0.97, 1.03)
-        p = city.at(east_m + r * math.cos(angle), north_m + r * math.sin(angle))
-        ring.append([p.lon, p.lat])
-    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
-
-
-def _lattice(city: City, count: int) -> tuple[list[tuple[float, float]], float]:
-    """`count` points of a hexagonal lattice filling the city box from the centre out, and the spacing."""
-    area = 4 * city.half_width_m * city.half_height_m
-    spacing = min(math.sqrt(area / (count * math.sqrt(3) / 2)), MAX_ZONE_RADIUS_M / 0.9)
-    while True:
-        row_height = spacing * math.sqrt(3) / 2
-        rows = int(city.half_height_m // row_height)
-        cols = int(city.half_width_m // spacing) + 1
-        points = [
-            (spacing * (col + (0.5 if row % 2 else 0.0)), row * row_height)
-            for row in range(-rows, rows + 1)
-            for col in range(-cols, cols + 1)
-        ]
-        inside = [(x, y) for x, y in points if abs(x) <= city.half_width_m and abs(y) <= city.half_height_m]
-        if len(inside) >= count:
-            # Nearest the centre relative to the box, so an oblong city gets an oblong cluster.
-            inside.sort(key=lambda p: (max(abs(p[0]) / city.half_width_m, abs(p[1]) / city.half_height_m), p))
-            return inside[:count], spacing
-        spacing *= 0.9
-
-
-# --- OpenStreetMap -----------------------------------------------------------------------------
-
-
-def _city(center: tuple[float, float] | None, osm: Path | None) -> City:
-    if osm is not None:
-        south, west, north, east = osm_bbox(osm)
-        middle = GeoPoint(lat=(south + north) / 2, lon=(west + east) / 2)
-        half_w = (east - west) / 2 * M_PER_DEG * math.cos(math.radians(middle.lat))
-        half_h = (north - south) / 2 * M_PER_DEG
-        return City(middle, max(half_w, 1_000.0), max(half_h, 1_000.0))
-    lat, lon = center or DEFAULT_CENTER
-    point = parse_position({"lat": lat, "lon": lon})
-    if abs(point.lat) > 80 or abs(point.lon) > 179:
-        raise InvalidInput("Pick a centre away from the poles and the antimeridian.", code="invalid_coordinates")
-    return City(point, CITY_HALF_SIDE_M, CITY_HALF_SIDE_M)
 
 
 # --- the network -------------------------------------------------------------------------------
@@ -210,7 +126,7 @@ def _add(
     )
     location = stores.create_location(session, data=data)
     if zone_radius_m is not None:
-        zone = _circle(context.city, east_m, north_m, zone_radius_m, rng)
+        zone = circle(context.city, east_m, north_m, zone_radius_m, rng)
         stores.set_zone(session, location_id=location.id, geojson=zone)
     context.progress.advance()
     return location
@@ -220,7 +136,7 @@ def _network(session: Session, context: _Context) -> list[Location]:
     city, rng = context.city, context.rng
     dc_count, store_count = rng.randint(2, 3), rng.randint(10, 20)
     context.progress.step("Placing locations and service zones", 1 + dc_count + store_count)
-    points, spacing = _lattice(city, store_count)
+    points, spacing = lattice(city, store_count)
     # 0.9 × spacing is well beyond the lattice's covering radius (spacing / √3) plus the jitter,
     # so neighbouring zones overlap and together leave no gap inside the city.
     radius = max(MIN_ZONE_RADIUS_M, 0.9 * spacing)
@@ -278,104 +194,6 @@ def _network(session: Session, context: _Context) -> list[Location]:
             )
         )
     return [central, *(dc for dc, _e, _n in dcs), *shops]
-
-
-# --- catalogue and stock -----------------------------------------------------------------------
-
-
-def _price(cents: float) -> int:
-    """Shelf prices end in 9."""
-    return max(9, round(cents / 10) * 10 - 1)
-
-
-def _catalogue(session: Session, rng: random.Random, count: int, progress: SeedProgress) -> list[tuple[Sku, str]]:
-    """`count` SKUs spread over every subcategory (round robin), with their shelf bins."""
-    progress.step("Building the catalogue", count)
-    subcategories = []
-    for d, (department, subs) in enumerate(CATALOGUE.items()):
-        parent = Category(slug=_slug(department), name=department, pick_sequence=100 * d)
-        session.add(parent)
-        session.flush()
-        for s, sub in enumerate(subs):
-            category = Category(slug=_slug(sub[0]), name=sub[0], parent_id=parent.id, pick_sequence=100 * d + s + 1)
-            session.add(category)
-            subcategories.append((category, sub))
-    session.flush()
-    skus: list[tuple[Sku, str]] = []
-    depth = max(len(sub[4]) for _category, sub in subcategories)
-    for prefix, price_factor, size_factor in VARIANTS:
-        for i in range(depth):
-            for category, (_name, temperature, perishable, max_qty, products) in subcategories:
-                if i >= len(products) or len(skus) == count:
-                    continue
-                name, cents, grams, ml = products[i]
-                sku = Sku(
-                    code=f"SKU-{len(skus) + 1:05d}",
-                    name=f"{prefix}{name}",
-                    category_id=category.id,
-                    price_minor=_price(cents * price_factor * rng.uniform(0.92, 1.08)),
-                    weight_g=round(grams * size_factor),
-                    volume_ml=round(ml * size_factor),
-                    temperature=temperature,
-                    perishable=perishable,
-                    max_order_qty=max_qty,
-                )
-                session.add(sku)
-                skus.append((sku, f"A{category.pick_sequence:03d}-{i + 1:02d}"))
-                progress.advance()
-    session.flush()
-    return skus
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.lower().replace("&", "and")).replace("--", "-").strip("-")
-
-
-def _stock(
-    session: Session, network: list[Location], skus: list[tuple[Sku, str]], rng: random.Random, progress: SeedProgress
-) -> int:
-    """Opening stock received through the ledger, then the replenishment policy per level.
-
-    Targets grow up the tree — a DC holds about three times what its stores aim for, the central
-    warehouse four times what the DCs do — and about one store line in twenty starts at or
-    below its reorder point, so replenishment has work from the first minute.
-    """
-    progress.step("Receiving opening stock", len(skus))
-    children: dict[uuid.UUID | None, list[Location]] = {}
-    for location in network:
-        children.setdefault(location.parent_id, []).append(location)
-    # Top of the tree last in this list, so every parent's target can sum its children's.
-    tiers = sorted(network, key=lambda loc: -TIER[loc.kind])
-    policies: list[dict[str, object]] = []
-    for sku, bin_label in skus:
-        popularity = rng.lognormvariate(0, 0.6)
-        targets: dict[uuid.UUID, int] = {}
-        for location in tiers:
-            if location.kind in (LocationKind.store, LocationKind.dark_store):
-                # High-street stores carry most of the range, dark stores all of it.
-                if location.kind is LocationKind.store and rng.random() < 0.12:
-                    continue
-                target = max(6, min(80, round(8 + 25 * popularity)))
-                low = rng.random() < 0.05
-                on_hand = rng.randint(1, round(target * 0.35)) if low else rng.randint(round(target * 0.6), target)
-            else:
-                factor = 3 if location.kind is LocationKind.distribution_centre else 4
-                below = sum(targets.get(child.id, 0) for child in children.get(location.id, []))
-                target = max(20, factor * below)
-                on_hand = rng.randint(round(target * 0.7), target)
-            targets[location.id] = target
-            move(
-                session, location_id=location.id, sku_id=sku.id, kind=MovementKind.receipt,
-                on_hand_delta=on_hand, reason="seed: opening stock", create_level=True,
-            )  # fmt: skip
-            policies.append(
-                {"location_id": location.id, "sku_id": sku.id, "reorder_point": round(target * 0.35),
-                 "target_level": target, "bin": bin_label}
-            )  # fmt: skip
-        progress.advance()
-    # One executemany by primary key instead of a statement per level.
-    session.execute(update(StockLevel), policies)
-    return len(policies)
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -454,17 +272,17 @@ def seed(
             )
         progress.step("Wiping the existing network")
         wipe(session)
-    city = _city(center, osm)
+    city = city_for(center, osm)
     zone_name = timezone or (DEFAULT_TIMEZONE if center is None and osm is None else "UTC")
     rng = random.Random(seed)
     report = SeedReport(seed=seed, center=(city.center.lat, city.center.lon), bbox=city.bbox, timezone=zone_name)
     network = _network(session, _Context(city=city, rng=rng, timezone=zone_name, progress=progress))
     report.locations.update(loc.kind.value for loc in network)
     report.zones = sum(1 for loc in network if loc.kind in CUSTOMER_FACING)
-    catalogue = _catalogue(session, rng, skus, progress)
+    skus_made = catalogue(session, rng, skus, progress)
     report.categories = session.scalar(select(func.count()).select_from(Category)) or 0
-    report.skus = len(catalogue)
-    report.stock_levels = _stock(session, network, catalogue, rng, progress)
+    report.skus = len(skus_made)
+    report.stock_levels = opening_stock(session, network, skus_made, rng, progress)
     _users(session, network, report, progress)
     session.flush()
     return report
