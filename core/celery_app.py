@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.settings import get_settings
 
-TASK_MODULES = ("core.tasks", "warehouse.tasks", "dispatch.tasks")
+TASK_MODULES = ("core.tasks", "warehouse.tasks", "warehouse.reservation_tasks", "dispatch.tasks")
 _PENDING_KEY = "o2o_after_commit_tasks"
 
 
@@ -58,6 +58,13 @@ def make_celery() -> Celery:
                 "task": "warehouse.replenishment_sweep",
                 "schedule": 60.0,
                 "options": {"expires": 55},
+            },
+            # Releases expired holds. Not urgent for correctness (an expired hold already counts as
+            # available and `reserve` reclaims it), but it keeps `reserved` honest for readers.
+            "reservation-expiry-sweep": {
+                "task": "warehouse.sweep_expired_reservations",
+                "schedule": 30.0,
+                "options": {"expires": 25},
             },
         },
     )
