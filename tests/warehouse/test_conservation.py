@@ -24,9 +24,9 @@ from sqlalchemy import Engine, text
 from core.db import session_scope
 from stores.models import LocationKind
 from tests.factories import create_location, create_sku, stock
-from warehouse import replenishment, transfer_queries, transfers
+from warehouse import replenishment, reservations, transfer_queries, transfers
+from warehouse import stock as stock_ops
 from warehouse.errors import InsufficientStock
-from warehouse.ledger import move
 from warehouse.models import MovementKind, TransferStatus
 from warehouse.transfer_errors import InvalidTransition
 from warehouse.transfer_schemas import ReceiptLineIn, TransferLineIn
@@ -91,6 +91,10 @@ SNAPSHOT_SQL = {
         SELECT t.from_location_id, l.sku_id, SUM(l.qty) FROM transfer_lines l JOIN transfers t ON t.id = l.transfer_id
          WHERE t.status = 'planned' AND l.sku_id = ANY(:skus) GROUP BY 1, 2""",
     "reserved": "SELECT location_id, sku_id, reserved FROM stock_levels WHERE sku_id = ANY(:skus)",
+    # Units the store's open checkouts hold.
+    "held": """
+        SELECT location_id, sku_id, SUM(qty) FROM stock_reservations
+         WHERE status = 'active' AND sku_id = ANY(:skus) GROUP BY 1, 2""",
     "replay_mismatches": """
         SELECT COUNT(*) FROM stock_levels s
           LEFT JOIN (SELECT location_id, sku_id, SUM(on_hand_delta) AS dh, SUM(reserved_delta) AS dr
@@ -110,6 +114,7 @@ class Snapshot:
     sold: dict[uuid.UUID, int]
     promised: dict[tuple[uuid.UUID, uuid.UUID], int]
     reserved: dict[tuple[uuid.UUID, uuid.UUID], int]
+    held: dict[tuple[uuid.UUID, uuid.UUID], int]
     replay_mismatches: int
 
 
@@ -131,6 +136,7 @@ def _snapshot(engine: Engine, network: Network) -> Snapshot:
         sold=per_sku("sold"),
         promised={(r[0], r[1]): int(r[2]) for r in rows["promised"]},
         reserved={(r[0], r[1]): int(r[2]) for r in rows["reserved"]},
+        held={(r[0], r[1]): int(r[2]) for r in rows["held"]},
         replay_mismatches=int(rows["replay_mismatches"][0][0]),
     )
 
@@ -157,6 +163,10 @@ def _check(snap: Snapshot, network: Network) -> list[str]:
             promised = snap.promised.get((source, sku), 0)
             if reserved != promised:
                 problems.append(f"{sku} at {source}: reserved {reserved} but planned transfers promise {promised}")
+        # At the store every reserved unit is an open checkout's hold (it sends no transfers).
+        store_reserved, held = snap.reserved.get((network.store, sku), 0), snap.held.get((network.store, sku), 0)
+        if store_reserved != held:
+            problems.append(f"{sku} at the store: reserved {store_reserved} but checkouts hold {held}")
     return problems
 
 
@@ -181,34 +191,18 @@ def test_stock_is_conserved_while_sales_and_transfers_run_concurrently(committed
         rng = random.Random(seed)
         for _ in range(ORDERS_PER_CUSTOMER):
             basket = sorted({sku: rng.randint(1, 3) for sku in rng.sample(network.skus, rng.randint(1, 2))}.items())
+            holder = uuid.uuid4()
             try:
-                with session_scope() as session:  # checkout: reserve every line, SKU order
-                    for sku, qty in basket:
-                        level = move(
-                            session,
-                            location_id=network.store,
-                            sku_id=sku,
-                            kind=MovementKind.reserve,
-                            reserved_delta=qty,
-                        )
-                        replenishment.maybe_request_replenishment(
-                            session, location_id=network.store, sku_id=sku, level=level
-                        )
+                with session_scope() as session:  # checkout: every line or none, as customers get it
+                    reservations.reserve(session, location_id=network.store, lines=basket, holder_id=holder, ttl_s=600)
             except InsufficientStock:
                 continue
             for sku, qty in basket:
                 tally.add(tally.open_checkouts, sku, qty)
             time.sleep(rng.random() * 0.01)
-            with session_scope() as session:  # picking, a moment later
-                for sku, qty in basket:
-                    move(
-                        session,
-                        location_id=network.store,
-                        sku_id=sku,
-                        kind=MovementKind.pick,
-                        on_hand_delta=-qty,
-                        reserved_delta=-qty,
-                    )
+            with session_scope() as session:  # picking, a moment later: the held units leave
+                picked = reservations.commit_holder(session, holder_id=holder, kind=MovementKind.pick)
+            assert sorted((c.reservation.sku_id, c.picked) for c in picked) == basket
             for sku, qty in basket:
                 tally.add(tally.sold, sku, qty)
                 tally.add(tally.open_checkouts, sku, -qty)
@@ -218,7 +212,7 @@ def test_stock_is_conserved_while_sales_and_transfers_run_concurrently(committed
         while not stop_logistics.is_set():
             sku, qty = rng.choice(network.skus), rng.randint(5, 20)
             with session_scope() as session:
-                move(session, location_id=network.central, sku_id=sku, kind=MovementKind.receipt, on_hand_delta=qty)
+                stock_ops.receive(session, location_id=network.central, lines=[(sku, qty)], reference="supplier")
             tally.add(tally.delivered, sku, qty)
             time.sleep(0.05)
 

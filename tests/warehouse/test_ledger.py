@@ -61,3 +61,30 @@ def test_the_database_refuses_a_bowtie_zone(db_session) -> None:
     }
     with pytest.raises(Exception, match="ck_locations_service_zone_valid"), db_session.begin_nested():
         create_location(db_session, zone=bowtie)
+
+
+@pytest.mark.parametrize(
+    ("assignment", "constraint"),
+    [
+        ("lat = 100", "ck_locations_coordinates_in_range"),
+        ("lon = -180.5", "ck_locations_coordinates_in_range"),
+        ("lat = 'NaN'", "ck_locations_coordinates_in_range"),
+        ("lon = 'Infinity'", "ck_locations_coordinates_in_range"),
+        # A bowtie: PostGIS would store it, with area 0 and covering nothing.
+        (
+            "service_zone = ST_GeogFromText('SRID=4326;MULTIPOLYGON(((13 52,13.1 52.1,13.1 52,13 52.1,13 52)))')",
+            "ck_locations_service_zone_valid",
+        ),
+        # Three collinear corners: closed, four positions, but no area.
+        (
+            "service_zone = ST_GeogFromText('SRID=4326;MULTIPOLYGON(((13 52,13.1 52.1,13.2 52.2,13 52)))')",
+            "ck_locations_service_zone_valid",
+        ),
+    ],
+)
+def test_a_raw_update_of_a_location_cannot_store_what_the_api_refuses(db_session, assignment, constraint) -> None:
+    store = create_location(db_session)
+    with pytest.raises(Exception, match=constraint), db_session.begin_nested():
+        db_session.execute(text(f"UPDATE locations SET {assignment} WHERE id = :id"), {"id": store.id})
+    db_session.refresh(store)
+    assert (store.lat, store.lon) == (52.52, 13.405)
