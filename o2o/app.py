@@ -31,6 +31,9 @@ EDGE_ROUTERS = (
     "ops_api.transfers",
     "staff_api.stock",
     "staff_api.transfers",
+    "staff_api.picking",
+    "customer_api.catalogue",
+    "customer_api.orders",
 )
 
 

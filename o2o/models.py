@@ -12,6 +12,8 @@ from geoalchemy2 import alembic_helpers
 from core.auth.models import User
 from core.db import Base
 from core.events import OutboxEvent
+from core.payments import SimulatedPaymentEntry
+from dispatch.models import IdempotencyKey, Order, OrderFulfilment, OrderLine
 from stores.models import Location
 from warehouse.models import (
     Category,
@@ -27,8 +29,13 @@ from warehouse.models import (
 __all__ = [
     "Base",
     "Category",
+    "IdempotencyKey",
     "Location",
+    "Order",
+    "OrderFulfilment",
+    "OrderLine",
     "OutboxEvent",
+    "SimulatedPaymentEntry",
     "Sku",
     "StockAlert",
     "StockLevel",

@@ -166,3 +166,35 @@ def stock(
         on_hand_delta=on_hand,
         reason="test stock",
     )
+
+
+# --- orders --------------------------------------------------------------------------------------
+
+
+def place_order(
+    session: Session,
+    *,
+    customer: User,
+    lines: list[tuple[Sku, int]],
+    lat: float = 52.52,
+    lon: float = 13.405,
+    substitution: str = "refund",
+    payment_method: str = "card",
+    key: str | None = None,
+) -> dict[str, Any]:
+    """An order placed through the real checkout (candidates, reservation, payment); returns the
+    checkout's response body."""
+    from dispatch.checkout import checkout
+    from dispatch.schemas import CheckoutIn
+
+    data = CheckoutIn.model_validate(
+        {
+            "dropoff": {"lat": lat, "lon": lon},
+            "address": "Torstraße 1, Berlin",
+            "lines": [{"sku": str(sku.id), "qty": qty} for sku, qty in lines],
+            "substitution": substitution,
+            "payment_method": payment_method,
+        }
+    )
+    result = checkout(session, customer_id=customer.id, idempotency_key=key or uuid.uuid4().hex, data=data)
+    return result.body

@@ -1,0 +1,1 @@
+"""Edge for customers: catalogue, checkout, orders, substitutions (later: tracking, returns)."""

@@ -1,0 +1,113 @@
+"""Order use cases after checkout: read (owner only), cancel, and the courier-side moves.
+
+A customer sees only their own orders: anyone else's id is a 404, never a 403, so ids cannot be
+probed. Every change locks the order row first (then stock levels, in level order), so a
+cancellation racing a picker or a courier is decided by whoever locks first.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from dispatch import payments, stock_moves, views
+from dispatch import repository as repo
+from dispatch.errors import OrderNotFound
+from dispatch.models import FulfilmentStatus, Order, OrderStatus, SubstituteState
+from dispatch.schemas import MAX_PAGE, OrderOut, OrderPage
+from dispatch.states import require_move, transition
+from warehouse import reservations
+
+# The moves couriers and dispatch make (the dispatch issue drives them); the others have
+# their own use cases (picking, packing, cancelling).
+COURIER_MOVES = frozenset(
+    {
+        OrderStatus.assigned,
+        OrderStatus.picked_up,
+        OrderStatus.delivered,
+        OrderStatus.failed_delivery,
+        OrderStatus.returned,
+    }
+)
+
+
+def locked(session: Session, *, order_id: uuid.UUID, customer_id: uuid.UUID | None = None) -> Order:
+    """The order row locked for a change; `customer_id` given: only if it is theirs (else 404)."""
+    order = repo.lock_order(session, order_id)
+    if order is None or (customer_id is not None and order.customer_id != customer_id):
+        raise OrderNotFound("No such order.", order_id=str(order_id))
+    return order
+
+
+def get_for_customer(session: Session, *, customer_id: uuid.UUID, order_id: uuid.UUID) -> OrderOut:
+    order = repo.get_order(session, order_id)
+    if order is None or order.customer_id != customer_id:
+        raise OrderNotFound("No such order.", order_id=str(order_id))
+    return views.load(session, order)
+
+
+def list_for_customer(session: Session, *, customer_id: uuid.UUID, limit: int = 20, offset: int = 0) -> OrderPage:
+    """Newest first."""
+    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= 1_000_000:
+        raise ValueError("limit 1–100, offset 0–1,000,000")
+    rows, total = repo.customer_orders(session, customer_id=customer_id, limit=limit, offset=offset)
+    return OrderPage(items=[views.summary(o) for o in rows], total=total, limit=limit, offset=offset)
+
+
+def cancel(
+    session: Session,
+    *,
+    order_id: uuid.UUID,
+    customer_id: uuid.UUID | None = None,
+    reason: str = "",
+    actor_id: uuid.UUID | None = None,
+) -> OrderOut:
+    """Cancel until a courier has picked the order up: held stock is released, anything already
+    picked goes back on the shelf (a `return` ledger line), the payment hold is voided.
+    Later (or twice) is a 409 `invalid_transition`."""
+    order = locked(session, order_id=order_id, customer_id=customer_id)
+    require_move(order, OrderStatus.cancelled)
+    fulfilments = repo.fulfilments_of(session, [order.id])
+    lines = repo.lines_of(session, [order.id])
+    location_of = {f.id: f.location_id for f in fulfilments}
+    back: list[stock_moves.Item] = []
+    pairs = set()
+    for line in lines:
+        location = location_of[line.fulfilment_id]
+        pairs.add((location, line.sku_id))
+        if line.picked_qty:
+            back.append((location, line.sku_id, line.picked_qty))
+        if line.substitute_sku_id is not None and line.substitute_qty is not None:
+            pairs.add((location, line.substitute_sku_id))
+            if line.substitute_state is SubstituteState.approved:
+                back.append((location, line.substitute_sku_id, line.substitute_qty))
+            elif line.substitute_state is SubstituteState.proposed:
+                line.substitute_state = SubstituteState.rejected  # its hold goes with the others
+    note = f"order {order.id} cancelled"
+    stock_moves.lock_levels(session, pairs)
+    reservations.release(session, holder_id=order.id, reason=note, actor_id=actor_id)
+    stock_moves.return_to_shelf(session, items=back, reason=note, ref_id=order.id, actor_id=actor_id)
+    for fulfilment in fulfilments:
+        fulfilment.status = FulfilmentStatus.cancelled
+    payments.release(session, order)
+    order.cancel_reason = reason or None
+    by = "customer" if customer_id is not None else "operator"
+    transition(session, order, OrderStatus.cancelled, actor_id=actor_id, details={"reason": reason, "by": by})
+    session.flush()
+    return views.load(session, order)
+
+
+def advance(session: Session, *, order_id: uuid.UUID, to: OrderStatus, actor_id: uuid.UUID | None = None) -> Order:
+    """A courier-side move (assigned, picked up, delivered, failed delivery, returned). Delivery
+    captures the payment — exactly once, as the state machine delivers an order once and the
+    provider refuses a second capture of one authorization."""
+    if to not in COURIER_MOVES:
+        raise ValueError(f"{to.value} is reached through its own use case, not advance()")
+    order = locked(session, order_id=order_id)
+    require_move(order, to)
+    if to is OrderStatus.delivered:
+        payments.capture(session, order)
+    transition(session, order, to, actor_id=actor_id)
+    session.flush()
+    return order

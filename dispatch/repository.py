@@ -1,0 +1,250 @@
+"""All SQL of the order domain (orders, idempotency keys) and its reads of stock and catalogue."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from dispatch.models import (
+    FulfilmentStatus,
+    IdempotencyKey,
+    Order,
+    OrderFulfilment,
+    OrderLine,
+)
+from warehouse.models import Category, Sku, StockLevel
+
+Pair = tuple[uuid.UUID, uuid.UUID]  # (location_id, sku_id)
+
+# --- catalogue and stock reads -------------------------------------------------------------------
+
+
+def skus_by_reference(session: Session, refs: Collection[str]) -> list[Sku]:
+    """SKUs named by id or by code (a reference that parses as a UUID may be either)."""
+    ids = []
+    for ref in refs:
+        try:
+            ids.append(uuid.UUID(ref))
+        except ValueError:
+            continue
+    return list(session.scalars(select(Sku).where(or_(Sku.id.in_(ids), Sku.code.in_(list(refs))))))
+
+
+def skus_by_id(session: Session, sku_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Sku]:
+    if not sku_ids:
+        return {}
+    return {sku.id: sku for sku in session.scalars(select(Sku).where(Sku.id.in_(list(sku_ids))))}
+
+
+# `warehouse.reservations.available` for many locations in one statement (the checkout asks about
+# every candidate at once). Same rule: an active hold past its expiry counts as free.
+_AVAILABILITY = text(
+    """
+    SELECT l.location_id, l.sku_id,
+           l.on_hand - l.reserved + coalesce((
+               SELECT sum(r.qty) FROM stock_reservations r
+                WHERE r.location_id = l.location_id AND r.sku_id = l.sku_id
+                  AND r.status = 'active' AND r.expires_at <= :now), 0) AS available
+      FROM stock_levels l
+     WHERE l.location_id = ANY(CAST(:locs AS uuid[])) AND l.sku_id = ANY(CAST(:skus AS uuid[]))
+    """
+)
+
+
+def availability(
+    session: Session, *, location_ids: Sequence[uuid.UUID], sku_ids: Collection[uuid.UUID], now: datetime
+) -> dict[Pair, int]:
+    if not location_ids or not sku_ids:
+        return {}
+    rows = session.execute(_AVAILABILITY, {"locs": list(location_ids), "skus": list(sku_ids), "now": now})
+    return {(row.location_id, row.sku_id): max(int(row.available), 0) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLoad:
+    orders: int
+    lines: int
+
+
+def queue_load(session: Session, location_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, QueueLoad]:
+    """Pick work not yet packed at each location (orders and lines), read from the partial index."""
+    if not location_ids:
+        return {}
+    f = OrderFulfilment
+    rows = session.execute(
+        select(f.location_id, func.count(), func.coalesce(func.sum(f.line_count), 0))
+        .where(
+            f.location_id.in_(list(location_ids)), f.status.in_([FulfilmentStatus.pending, FulfilmentStatus.picking])
+        )
+        .group_by(f.location_id)
+    )
+    return {row[0]: QueueLoad(orders=int(row[1]), lines=int(row[2])) for row in rows}
+
+
+def pick_path(
+    session: Session, *, location_id: uuid.UUID, sku_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, str, str]]:
+    """Per SKU its position along the location's pick path: (category pick sequence, bin, code)."""
+    if not sku_ids:
+        return {}
+    rows = session.execute(
+        select(Sku.id, Category.pick_sequence, func.coalesce(StockLevel.bin, ""), Sku.code)
+        .join(Category, Category.id == Sku.category_id)
+        .outerjoin(StockLevel, (StockLevel.sku_id == Sku.id) & (StockLevel.location_id == location_id))
+        .where(Sku.id.in_(list(sku_ids)))
+    )
+    return {row[0]: (int(row[1]), str(row[2]), str(row[3])) for row in rows}
+
+
+# --- idempotency ---------------------------------------------------------------------------------
+
+# A namespace for the checkout's advisory locks (the two-int form), so they never collide with
+# advisory locks other parts of the system may take.
+_IDEMPOTENCY_LOCK_CLASS = 0x0D15
+
+
+def try_lock_key(session: Session, *, customer_id: uuid.UUID, key: str) -> bool:
+    """Take the transaction-scoped lock of (customer, key) if free; never waits."""
+    got = session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:cls, hashtext(:who))"),
+        {"cls": _IDEMPOTENCY_LOCK_CLASS, "who": f"{customer_id}:{key}"},
+    )
+    return bool(got)
+
+
+def find_key(session: Session, *, customer_id: uuid.UUID, key: str) -> IdempotencyKey | None:
+    return session.scalar(
+        select(IdempotencyKey)
+        .where(IdempotencyKey.customer_id == customer_id, IdempotencyKey.key == key)
+        .execution_options(populate_existing=True)
+    )
+
+
+def store_key(
+    session: Session,
+    *,
+    customer_id: uuid.UUID,
+    key: str,
+    request_hash: str,
+    order_id: uuid.UUID,
+    status: int,
+    body: dict[str, Any],
+    at: datetime,
+) -> None:
+    # A plain INSERT: the advisory lock makes a conflict impossible, and if it ever happened
+    # the unique violation must abort this checkout rather than be swallowed.
+    session.execute(
+        insert(IdempotencyKey).values(
+            customer_id=customer_id,
+            key=key,
+            request_hash=request_hash,
+            order_id=order_id,
+            response_status=status,
+            response_body=body,
+            created_at=at,
+        )
+    )
+
+
+def delete_keys_before(session: Session, *, cutoff: datetime, limit: int) -> int:
+    result = session.execute(
+        text(
+            "DELETE FROM checkout_idempotency_keys WHERE ctid IN ("
+            " SELECT ctid FROM checkout_idempotency_keys WHERE created_at < :cutoff LIMIT :limit)"
+        ),
+        {"cutoff": cutoff, "limit": limit},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- orders --------------------------------------------------------------------------------------
+
+
+def lock_order(session: Session, order_id: uuid.UUID) -> Order | None:
+    """The order row, locked: every change of an order starts here (then stock, in level order)."""
+    return session.scalar(
+        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def get_order(session: Session, order_id: uuid.UUID) -> Order | None:
+    return session.get(Order, order_id)
+
+
+def fulfilments_of(session: Session, order_ids: Collection[uuid.UUID]) -> list[OrderFulfilment]:
+    if not order_ids:
+        return []
+    return list(
+        session.scalars(
+            select(OrderFulfilment)
+            .where(OrderFulfilment.order_id.in_(list(order_ids)))
+            .order_by(OrderFulfilment.order_id, OrderFulfilment.location_id)
+        )
+    )
+
+
+def lines_of(session: Session, order_ids: Collection[uuid.UUID]) -> list[OrderLine]:
+    if not order_ids:
+        return []
+    return list(
+        session.scalars(
+            select(OrderLine)
+            .where(OrderLine.order_id.in_(list(order_ids)))
+            .order_by(OrderLine.order_id, OrderLine.line_no)
+        )
+    )
+
+
+def lock_line(session: Session, *, order_id: uuid.UUID, line_no: int) -> OrderLine | None:
+    return session.scalar(
+        select(OrderLine)
+        .where(OrderLine.order_id == order_id, OrderLine.line_no == line_no)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def customer_orders(session: Session, *, customer_id: uuid.UUID, limit: int, offset: int) -> tuple[list[Order], int]:
+    total = session.scalar(select(func.count()).select_from(Order).where(Order.customer_id == customer_id)) or 0
+    rows = session.scalars(
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.placed_at.desc(), Order.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), int(total)
+
+
+def fulfilment_at(session: Session, *, order_id: uuid.UUID, location_id: uuid.UUID) -> OrderFulfilment | None:
+    return session.scalar(
+        select(OrderFulfilment)
+        .where(OrderFulfilment.order_id == order_id, OrderFulfilment.location_id == location_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def open_fulfilments(session: Session, *, location_id: uuid.UUID, limit: int) -> list[OrderFulfilment]:
+    """The location's pick list: work not yet packed, the courier expected soonest first."""
+    f = OrderFulfilment
+    return list(
+        session.scalars(
+            select(f)
+            .where(f.location_id == location_id, f.status.in_([FulfilmentStatus.pending, FulfilmentStatus.picking]))
+            .order_by(f.courier_expected_at, f.created_at, f.id)
+            .limit(limit)
+        )
+    )
+
+
+def orders_by_id(session: Session, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Order]:
+    if not order_ids:
+        return {}
+    return {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(list(order_ids))))}
