@@ -6,9 +6,13 @@ from routing.params import SolveParams
 from routing.plan import Cost, Plan, Route, SolverStats, Stop, Unassigned, Visit
 from routing.problem import Problem, Shipment, Vehicle
 from routing.solve import solve
+from routing.travel import UNREACHABLE_M, UNREACHABLE_S, Haversine, TravelTimes
 
 __all__ = [
+    "UNREACHABLE_M",
+    "UNREACHABLE_S",
     "Cost",
+    "Haversine",
     "Plan",
     "Problem",
     "Route",
@@ -16,6 +20,7 @@ __all__ = [
     "SolveParams",
     "SolverStats",
     "Stop",
+    "TravelTimes",
     "Unassigned",
     "Vehicle",
     "Visit",
