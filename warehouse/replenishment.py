@@ -40,7 +40,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from stores.models import TIER, Location
-from warehouse import alert_repository, alerts
+from warehouse import alert_repository, alerts, reservations
 from warehouse import transfer_repository as repo
 from warehouse.models import AlertKind
 from warehouse.replenishment_requests import (
@@ -114,6 +114,9 @@ def replenish_location(
         return ReplenishmentResult(location_id, shortfalls=dict(needs), stock_outs=stock_outs)
 
     spare = repo.lock_available(session, location_id=source.id, sku_ids=needs.keys())
+    for sku_id in sorted(spare):
+        # The parent's lapsed checkout holds are spare too; release them now that the rows are ours.
+        spare[sku_id] += reservations.reclaim_locked(session, location_id=source.id, sku_id=sku_id)
     planned: dict[uuid.UUID, int] = {}
     shortfalls: dict[uuid.UUID, int] = {}
     filled: list[uuid.UUID] = []

@@ -30,7 +30,8 @@ from core import clock
 from core.events import emit
 from core.geo import GeoPoint, haversine_m
 from stores.models import TIER, Location
-from warehouse import alerts
+from warehouse import alerts, reservations
+from warehouse import repository as level_repo
 from warehouse import transfer_repository as repo
 from warehouse.ledger import move
 from warehouse.models import MovementKind, Transfer, TransferLine, TransferStatus
@@ -139,6 +140,10 @@ def _reserve_lines(
     # SKU order: the order every stock writer locks level rows in (no deadlocks between them).
     for sku_id in sorted(quantities):
         qty = quantities[sku_id]
+        # Lapsed checkout holds at the source (a DC serves customers too) are free stock before
+        # any sweep: release them under the row lock, or they would refuse this transfer.
+        if level_repo.lock_level(session, location_id=transfer.from_location_id, sku_id=sku_id) is not None:
+            reservations.reclaim_locked(session, location_id=transfer.from_location_id, sku_id=sku_id)
         level = move(
             session,
             location_id=transfer.from_location_id,

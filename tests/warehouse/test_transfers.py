@@ -3,6 +3,7 @@ source shelf) → received (on the destination shelf, as counted) — or cancell
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,8 @@ from core.clock import FrozenClock, use_clock
 from core.events import OutboxEvent
 from stores.models import LocationKind
 from tests.factories import create_location, create_sku, stock
-from warehouse import transfer_queries, transfers
+from tests.warehouse.stock_checks import assert_stock_invariants
+from warehouse import replenishment, reservations, transfer_queries, transfers
 from warehouse.errors import InsufficientStock, UnknownStockLevel
 from warehouse.ledger import move
 from warehouse.models import MovementKind, StockLevel, StockMovement, TransferStatus
@@ -391,3 +393,26 @@ def test_expected_arrival_grows_with_distance(db_session) -> None:
     assert transfers.travel_seconds(near, near) == 15 * 60
     assert transfers.travel_seconds(near, close) < transfers.travel_seconds(near, far)
     assert timedelta(seconds=transfers.travel_seconds(near, far)) < timedelta(hours=2)
+
+
+def test_expired_checkout_holds_at_the_source_do_not_block_a_transfer(db_session) -> None:
+    """A DC also serves customers; their lapsed holds are free stock before any sweep, for
+    transfers and the replenishment planner as much as for the next checkout."""
+    clock = FrozenClock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    with use_clock(clock):
+        _, dc, store = _network(db_session)
+        sku = create_sku(db_session)
+        stock(db_session, dc, sku, 10)
+        stock(db_session, store, sku, 0, reorder_point=2, target_level=8)
+        reservations.reserve(db_session, location_id=dc.id, lines=[(sku.id, 6)], holder_id=uuid.uuid4(), ttl_s=60)
+        clock.advance(61)
+        transfer = _plan(db_session, dc, store, (sku, 7))
+        assert _level(db_session, dc, sku) == (10, 7)  # the lapsed hold was released, the transfer holds 7
+        transfers.cancel_transfer(db_session, transfer_id=transfer.id)
+
+        reservations.reserve(db_session, location_id=dc.id, lines=[(sku.id, 9)], holder_id=uuid.uuid4(), ttl_s=60)
+        clock.advance(61)
+        result = replenishment.replenish_location(db_session, location_id=store.id)
+        assert result.planned == {sku.id: 8}
+        assert _level(db_session, dc, sku) == (10, 8)
+        assert_stock_invariants(db_session, reservations_cover_reserved=False)
