@@ -145,6 +145,7 @@ def pick_line(
         line.substitute_sku_id = sub_sku.id
         line.substitute_qty = substitute.qty
         line.substitute_reservation_id = held.id
+        line.substitute_state = SubstituteState.proposed
         # The customer never pays more than the missing units would have cost: the payment
         # authorized at checkout must cover whatever delivery captures.
         line.substitute_amount_minor = min(
@@ -153,7 +154,6 @@ def pick_line(
         if order.substitution is SubstitutionPolicy.allow:
             _settle_substitute(session, order, line, approve=True, actor_id=actor_id)
         else:
-            line.substitute_state = SubstituteState.proposed
             events.emit(session, "order.substitution_proposed", _line_event(order, line))
     _reprice(session, order)
     session.flush()

@@ -1,0 +1,83 @@
+"""The order state machine: legal moves only, one timestamp per state, one outbox event per move."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.errors import DomainError
+from dispatch.models import Order, OrderStatus
+from dispatch.states import CANCELLABLE, TERMINAL, TIMESTAMP, TRANSITIONS, can_move, transition
+from tests.dispatch.world import build, events_of
+from tests.factories import place_order, stock
+
+S = OrderStatus
+HAPPY_PATH = [S.accepted, S.picking, S.packed, S.assigned, S.picked_up, S.delivered]
+
+
+def test_the_table_is_the_documented_machine() -> None:
+    chain = [S.placed, *HAPPY_PATH]
+    for current, nxt in itertools.pairwise(chain):
+        assert can_move(current, nxt)
+    assert set(CANCELLABLE) == {S.placed, S.accepted, S.picking, S.packed, S.assigned}
+    assert set(TERMINAL) == {S.cancelled, S.returned}
+    assert TRANSITIONS[S.picked_up] == {S.delivered, S.failed_delivery}
+    assert not can_move(S.placed, S.packed)  # no skipping
+    assert not can_move(S.delivered, S.picked_up)  # no going back
+    assert set(TRANSITIONS) == set(OrderStatus)
+
+
+@pytest.fixture
+def order(db_session) -> Order:
+    w = build(db_session)
+    stock(db_session, w.near, w.milk, 10)
+    body = place_order(db_session, customer=w.customer, lines=[(w.milk, 1)])
+    return db_session.get(Order, uuid.UUID(body["id"]))
+
+
+def test_each_move_stamps_its_state_and_writes_its_event(db_session, order) -> None:
+    for status in HAPPY_PATH:
+        transition(db_session, order, status)
+        db_session.flush()  # the CHECK on state timestamps runs here
+        assert order.status is status
+        assert getattr(order, TIMESTAMP[status]) is not None
+    stamps = [getattr(order, TIMESTAMP[s]) for s in [S.placed, *HAPPY_PATH]]
+    assert stamps == sorted(stamps)
+    assert events_of(db_session, str(order.id)) == [f"order.{s.value}" for s in [S.placed, *HAPPY_PATH]]
+
+
+def test_an_illegal_move_is_409_invalid_transition_and_changes_nothing(db_session, order) -> None:
+    with pytest.raises(DomainError) as caught:
+        transition(db_session, order, S.delivered)
+    assert (caught.value.status_code, caught.value.code) == (409, "invalid_transition")
+    assert caught.value.extra["current"] == "placed"
+    assert caught.value.extra["allowed"] == ["accepted", "cancelled"]
+    assert order.status is S.placed
+    assert order.delivered_at is None
+    assert events_of(db_session, str(order.id)) == ["order.placed"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moves=st.lists(st.sampled_from(list(OrderStatus)), max_size=12))
+def test_any_sequence_of_requests_only_ever_follows_legal_edges(db_session, order, moves) -> None:
+    savepoint = db_session.begin_nested()
+    try:
+        path = [order.status]
+        for target in moves:
+            before = order.status
+            if not can_move(before, target):
+                with pytest.raises(DomainError, match="cannot become"):
+                    transition(db_session, order, target)
+                assert order.status is before
+                continue
+            transition(db_session, order, target)
+            path.append(order.status)
+        db_session.flush()
+        assert events_of(db_session, str(order.id)) == [f"order.{s.value}" for s in path]
+    finally:
+        savepoint.rollback()
+        db_session.expire_all()
