@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,7 +25,7 @@ def w(db_session) -> World:
     return world
 
 
-def _order(w: World, *lines, **extra) -> dict:
+def _order(w: World, *lines, **extra) -> dict[str, Any]:
     return {
         "dropoff": DOOR,
         "address": "Torstraße 1, 10119 Berlin",
@@ -42,11 +43,12 @@ def _post(client, w: World, body, *, key: str | None = "key-1", who: str = "cust
     return client.post("/customer/orders", json=body, headers=headers)
 
 
-def _problem(response, status: int, code: str) -> dict:
+def _problem(response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     assert response.json()["code"] == code
-    return response.json()
+    problem: dict[str, Any] = response.json()
+    return problem
 
 
 def test_checkout_answers_201_with_where_when_how_much_and_why(client: TestClient, db_session, w) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -22,11 +23,12 @@ def w(db_session) -> World:
     return world
 
 
-def _problem(response, status: int, code: str) -> dict:
+def _problem(response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     assert response.json()["code"] == code
-    return response.json()
+    problem: dict[str, Any] = response.json()
+    return problem
 
 
 def test_a_customer_lists_and_reads_their_orders_and_nobody_elses(client, db_session, w) -> None:

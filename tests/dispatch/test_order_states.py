@@ -36,7 +36,9 @@ def order(db_session) -> Order:
     w = build(db_session)
     stock(db_session, w.near, w.milk, 10)
     body = place_order(db_session, customer=w.customer, lines=[(w.milk, 1)])
-    return db_session.get(Order, uuid.UUID(body["id"]))
+    found: Order | None = db_session.get(Order, uuid.UUID(body["id"]))
+    assert found is not None
+    return found
 
 
 def test_each_move_stamps_its_state_and_writes_its_event(db_session, order) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -21,11 +22,12 @@ def w(db_session) -> World:
     return world
 
 
-def _problem(response, status: int, code: str) -> dict:
+def _problem(response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     assert response.json()["code"] == code
-    return response.json()
+    problem: dict[str, Any] = response.json()
+    return problem
 
 
 def test_the_pick_list_shows_my_open_orders_with_lines_along_the_pick_path(client, db_session, w) -> None:
