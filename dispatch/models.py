@@ -18,7 +18,7 @@ from typing import Any
 
 from geoalchemy2 import Geography
 from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -240,5 +240,7 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     response_status: Mapped[int]
-    response_body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # `json`, not `jsonb`: it keeps the text as written, so a replay is byte for byte the
+    # response the first request got (jsonb would reorder the keys).
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
