@@ -38,10 +38,11 @@ def _fire(base_url: str, requests: list[tuple[str, str, dict[str, Any]]]) -> lis
         index, (token, key, body) = indexed
         if not hasattr(local, "client"):
             local.client = httpx.Client(base_url=base_url, timeout=120)
+        client: httpx.Client = local.client
         if index < CLIENTS:
             barrier.wait(timeout=60)
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
-        return local.client.post("/customer/orders", json=body, headers=headers)
+        return client.post("/customer/orders", json=body, headers=headers)
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         return list(pool.map(send, enumerate(requests)))
@@ -101,7 +102,9 @@ def test_50_concurrent_retries_with_one_key_place_one_order(committed_db: Engine
     with session_scope(committed_db) as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 1
         assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
-        assert session.get(StockLevel, (w.near.id, uuid.UUID(milk))).reserved == 1
+        level = session.get(StockLevel, (w.near.id, uuid.UUID(milk)))
+        assert level is not None
+        assert level.reserved == 1
     # Once the first has finished, a retry replays it.
     with httpx.Client(base_url=live_server) as client:
         late = client.post(
