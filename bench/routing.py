@@ -4,11 +4,18 @@ For each instance: our `routing.solve` (the product's default backend choice, an
 backend alone when `also_ortools`), PyVRP and VROOM, each with the same time limit, one after the
 other in this process. Costs are exact double-precision distances (what the best-known solutions
 use); a plan counts as feasible when every customer is served and `check_plan` finds nothing.
+
+JSON: `{"instances": [{"name", "bks", "ours": {"cost", "gap_pct", "vehicles", "time_s", "feasible"},
+"pyvrp": {…}, "vroom": {…}, "ortools": {…}}], "mean_gap_pct": {"ours", "pyvrp", "vroom", "ortools"},
+"conditions": {…}}` — a peer left out with `--peers` is absent, and so is "ortools" when `ours`
+already is OR-Tools or `--no-also-ortools`. Mean gaps are over the instances a solver solved
+feasibly (`conditions.feasible_count` says how many).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -43,10 +50,11 @@ _PEER_SOLVERS: dict[str, Solver] = {
 }
 
 
-def _measure(solver: Solver, inst: Instance, limit: float, best: float) -> dict[str, Any]:
+def _measure(solver: Solver, inst: Instance, limit: float, best: float, backends: set[str]) -> dict[str, Any]:
     started = time.monotonic()
     plan = solver(inst, limit)
     elapsed = time.monotonic() - started
+    backends.add(plan.stats.backend)
     cost = inst.exact_cost(plan)
     feasible = not plan.unassigned and not check_plan(inst.problem, plan)
     return {
@@ -93,12 +101,13 @@ def run(
         solvers["ortools"] = _ours("ortools", workers)
     solvers.update({p: _PEER_SOLVERS[p] for p in chosen_peers})
     rows = []
+    backends: dict[str, set[str]] = {}  # solver key -> backends that produced its plans
     for path in _select(files, names, limit):
         inst = read_instance(path)
         bk = best[path.stem].cost
         row: dict[str, Any] = {"name": path.stem, "bks": bk}
         for key, solver in solvers.items():
-            row[key] = _measure(solver, inst, time_limit, bk)
+            row[key] = _measure(solver, inst, time_limit, bk, backends.setdefault(key, set()))
         rows.append(row)
         if on_result:
             on_result(row)
@@ -108,19 +117,22 @@ def run(
         else None
         for key in solvers
     }
-    feasible = {key: sum(r[key]["feasible"] for r in rows) for key in solvers}
-    return {
+    conditions = {
         "time_limit_s": time_limit,
         "workers": workers,
-        "instances": rows,
-        "mean_gap_pct": mean,
-        "feasible_count": feasible,
+        "ours_backend": backend,
+        "ours_backends_used": sorted(backends.get("ours", set())),
+        "feasible_count": {key: sum(r[key]["feasible"] for r in rows) for key in solvers},
+        "cpu_count": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+    return {"instances": rows, "mean_gap_pct": mean, "conditions": conditions}
 
 
 def _table(result: dict[str, Any]) -> Table:
     keys = [k for k in ("ours", "ortools", *PEERS) if k in result["mean_gap_pct"]]
-    table = Table(title=f"VRPTW, {result['time_limit_s']} s per solve (gap % to best known)")
+    conditions = result["conditions"]
+    table = Table(title=f"VRPTW, {conditions['time_limit_s']} s per solve (gap % to best known)")
     table.add_column("instance")
     table.add_column("BKS", justify="right")
     for key in keys:
@@ -136,7 +148,7 @@ def _table(result: dict[str, Any]) -> Table:
     means = ["mean", ""]
     for key in keys:
         m = result["mean_gap_pct"][key]
-        means += ["", "—" if m is None else f"{m:.2f}", f"{result['feasible_count'][key]} ok"]
+        means += ["", "—" if m is None else f"{m:.2f}", f"{conditions['feasible_count'][key]} ok"]
     table.add_row(*means, style="bold")
     return table
 
@@ -151,6 +163,9 @@ def command(
     limit: Annotated[int | None, typer.Option(help="only the first N instances")] = None,
     backend: Annotated[str, typer.Option(help="our backend: auto, ortools or pyvrp")] = "auto",
     workers: Annotated[int, typer.Option(help="our parallel searches (processes)")] = 2,
+    also_ortools: Annotated[
+        bool, typer.Option(help="also run our OR-Tools backend alone when the default backend is another")
+    ] = True,
 ) -> None:
     """Gap to best-known solutions of our solver, PyVRP and VROOM, same time limit each."""
     console = Console(width=None if sys.stdout.isatty() else 220)
@@ -165,6 +180,7 @@ def command(
         limit,
         backend,  # type: ignore[arg-type]  # checked above
         workers,
+        also_ortools,
         on_result=lambda row: console.print(
             f"{row['name']}: " + ", ".join(f"{k} {v['gap_pct']:.2f}%" for k, v in row.items() if isinstance(v, dict))
         ),

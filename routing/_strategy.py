@@ -19,6 +19,7 @@ class Strategy:
     lean_operators: bool = False
     on_time_first: bool = False
     from_greedy: bool = False
+    by_parts: bool = False
 
     @property
     def name(self) -> str:
@@ -28,6 +29,7 @@ class Strategy:
                 ("lean", self.lean_operators),
                 ("on-time-first", self.on_time_first),
                 ("from-greedy", self.from_greedy),
+                ("by-parts", self.by_parts),
             )
             if on
         )

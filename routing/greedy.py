@@ -9,6 +9,7 @@ what is already on board, earliest deadline first.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from routing.plan import Plan, SolverStats, Stop, build_plan
@@ -63,13 +64,19 @@ def _try(problem: Problem, c: _Courier, s: Shipment) -> tuple[int, int] | None:
     return None if back > v.shift[1] else (reach, free)
 
 
-def greedy(problem: Problem) -> Plan:
-    """Baseline plan; same `Plan` type and pricing as `routing.solve`."""
+def greedy(problem: Problem, reasons: Mapping[str, str] | None = None) -> Plan:
+    """Baseline plan; same `Plan` type and pricing as `routing.solve`.
+
+    `reasons` are the unservable shipments (`routing.problem.unservable_reason`) when the caller
+    already knows them; they are computed otherwise.
+    """
     started = time.monotonic()
     couriers = {
         v.id: _Courier(v, v.shift[0], v.start, _preload(problem, v), [0] * problem.dimensions) for v in problem.vehicles
     }
-    reasons = {s.id: r for s in problem.shipments if (r := unservable_reason(problem, s)) is not None}
+    if reasons is None:
+        reasons = {s.id: r for s in problem.shipments if (r := unservable_reason(problem, s)) is not None}
+    reasons = dict(reasons)
     on_board = sorted(
         (problem.shipment(sid) for v in problem.vehicles for sid in v.on_board),
         key=lambda s: (s.delivery_window[1], s.id),

@@ -18,14 +18,17 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from routing import _ortools
+from routing._parts import PART_VEHICLES
 from routing._strategy import Outcome, Strategy
 from routing.greedy import greedy
 from routing.params import Backend, SolveParams
 from routing.plan import Plan, SolverStats, Stop, build_plan, starts_loaded
 from routing.problem import TIME_MAX, Problem, Shipment, Vehicle, unservable_reason
 
-#: Time a worker gets past the deadline to hand its plan back before it is killed.
-KILL_GRACE_S = 0.5
+#: Share of the time limit kept back from the searches, for handing their plans back and pricing
+#: them, so that `solve` returns within its limit; at most RESERVE_MAX_S.
+RESERVE_SHARE = 0.05
+RESERVE_MAX_S = 0.25
 
 # Measured on Solomon (100 customers, 2 cores): iterated local search with SISR ruins from a
 # parallel-cheapest-insertion start beats guided local search (1.2% vs 3.4% mean gap at 10 s);
@@ -34,14 +37,19 @@ _VRPTW_PORTFOLIO = (
     Strategy("parallel_cheapest_insertion", "iterated_local_search", lean_operators=True),
     Strategy("savings", "iterated_local_search", lean_operators=True),
 )
-# Pickup-and-delivery: insertion heuristics are the ones that find first solutions at all
-# (path_cheapest_arc drops every pair, see PLATFORM-NOTES), guided local search improves them.
-# The second worker improves the greedy plan instead: worse on 200 orders (-12% vs -50% against
-# greedy, measured), but it is the one that still returns something at 1,000 orders, where the
-# insertion heuristics do not finish within seconds (DESIGN.md §5).
+# Pickup-and-delivery with few couriers: insertion heuristics are the ones that find first
+# solutions at all (path_cheapest_arc drops every pair, see PLATFORM-NOTES), guided local search
+# improves them; the second worker improves the greedy plan instead.
 _PDP_PORTFOLIO = (
     Strategy("parallel_cheapest_insertion", "guided_local_search", on_time_first=True),
     Strategy("parallel_cheapest_insertion", "guided_local_search", from_greedy=True),
+)
+# More couriers than one part holds: search by parts (routing._parts), which improves from the
+# first second on at any size. The first worker starts from an OR-Tools insertion solution when
+# the problem is small enough to build one in time, the second from the greedy plan.
+_PARTS_PORTFOLIO = (
+    Strategy("parallel_cheapest_insertion", "greedy_descent", by_parts=True),
+    Strategy("parallel_cheapest_insertion", "greedy_descent", by_parts=True, from_greedy=True),
 )
 
 
@@ -53,7 +61,8 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
     """
     params = params or SolveParams()
     started = time.monotonic()
-    deadline = started + params.time_limit_s
+    reserve = min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s)
+    deadline = started + params.time_limit_s - reserve
     reasons = {s.id: r for s in problem.shipments if (r := unservable_reason(problem, s)) is not None}
     routable = [s for s in problem.shipments if s.id not in reasons]
     previous = initial.assignment() if initial is not None else None
@@ -62,7 +71,10 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
     if not routable or not problem.vehicles:
         stats = SolverStats(backend, "trivial", time.monotonic() - started)
         return build_plan(problem, {}, stats, reasons=reasons, previous=previous)
-    outcomes = _search(problem, routable, params, backend, deadline, warm, previous)
+    # The greedy plan is cheap (0.6 s on 1,000 orders, 200 couriers): it is the start of a search by
+    # parts and the answer when no search finishes in time, so a plan always comes back.
+    fallback = _greedy_plan(problem, reasons, previous) if backend == "ortools" else None
+    outcomes = _search(problem, routable, params, backend, deadline, warm, previous, fallback)
     best: Plan | None = None
     for outcome in outcomes:
         if outcome.objective is None:
@@ -80,13 +92,23 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
         plan = build_plan(problem, outcome.sequences, stats, reasons=reasons, starts=outcome.starts, previous=previous)
         if best is None or plan.cost.total < best.cost.total:
             best = plan
-    if best is not None:
-        return replace(best, stats=replace(best.stats, wall_time_s=time.monotonic() - started))
-    # No search found any solution in time (first-solution heuristics can take longer than the
-    # limit on thousands of stops): the greedy plan is still far better than serving nobody.
-    fallback = greedy(problem)
-    status = f"fallback_greedy ({outcomes[0].status if outcomes else 'not_solved'})"
-    return replace(fallback, stats=replace(fallback.stats, status=status, wall_time_s=time.monotonic() - started))
+    if best is None or (fallback is not None and fallback.cost.total < best.cost.total):
+        # No search found anything better in time (first-solution heuristics can take longer than
+        # the limit on thousands of stops): the greedy plan is far better than serving nobody.
+        best = fallback or greedy(problem, reasons)
+        status = f"fallback_greedy ({outcomes[0].status if outcomes else 'not_solved'})"
+        best = replace(best, stats=replace(best.stats, status=status))
+    return replace(best, stats=replace(best.stats, wall_time_s=time.monotonic() - started))
+
+
+def _greedy_plan(problem: Problem, reasons: Mapping[str, str], previous: Mapping[str, str] | None) -> Plan:
+    """The greedy plan, priced with the warm start's reassignment costs like every candidate."""
+    plan = greedy(problem, reasons)
+    if not previous:
+        return plan
+    routes = {r.vehicle_id: r.stops for r in plan.routes}
+    why = {u.shipment_id: u.reason for u in plan.unassigned}
+    return build_plan(problem, routes, plan.stats, reasons=why, previous=previous)
 
 
 def is_plain_vrp(problem: Problem) -> bool:
@@ -113,18 +135,20 @@ def choose_backend(problem: Problem, params: SolveParams, warm: Mapping[str, Seq
 
 
 def _portfolio(problem: Problem, params: SolveParams) -> list[Strategy]:
-    pdp = any(problem.has_pickup(s) for s in problem.shipments)
-    defaults = _PDP_PORTFOLIO if pdp else _VRPTW_PORTFOLIO
+    if is_plain_vrp(problem):
+        defaults = _VRPTW_PORTFOLIO
+    elif len(problem.vehicles) > PART_VEHICLES:
+        defaults = _PARTS_PORTFOLIO
+    else:
+        defaults = _PDP_PORTFOLIO
     strategies = []
     for i in range(params.workers):
         base = defaults[i % len(defaults)]
         strategies.append(
-            Strategy(
-                base.first_solution if params.first_solution == "auto" else params.first_solution,
-                base.metaheuristic if params.metaheuristic == "auto" else params.metaheuristic,
-                base.lean_operators,
-                base.on_time_first,
-                base.from_greedy,
+            replace(
+                base,
+                first_solution=base.first_solution if params.first_solution == "auto" else params.first_solution,
+                metaheuristic=base.metaheuristic if params.metaheuristic == "auto" else params.metaheuristic,
             )
         )
     return strategies
@@ -139,13 +163,18 @@ def _run_one(
     deadline: float,
     warm: Mapping[str, Sequence[Stop]] | None,
     previous: Mapping[str, str] | None,
+    fallback: Plan | None,
 ) -> Outcome:
     if backend == "pyvrp":
-        from routing import _pyvrp  # optional dependency, imported only when chosen
+        from routing import _pyvrp  # imported only when chosen
 
         return _pyvrp.run(problem, shipments, params, deadline)
+    greedy_routes = {r.vehicle_id: list(r.stops) for r in (fallback or greedy(problem)).routes}
+    if strategy.by_parts:
+        start = {vid: list(stops) for vid, stops in (warm or greedy_routes).items()}
+        return _ortools.run_by_parts(problem, shipments, params, strategy, deadline, (start, {}), previous)
     if warm is None and strategy.from_greedy:
-        warm = {r.vehicle_id: list(r.stops) for r in greedy(problem).routes}
+        warm = greedy_routes
     return _ortools.run(problem, shipments, params, strategy, deadline, warm, previous)
 
 
@@ -157,10 +186,12 @@ def _search(
     deadline: float,
     warm: Mapping[str, Sequence[Stop]] | None,
     previous: Mapping[str, str] | None,
+    fallback: Plan | None,
 ) -> list[Outcome]:
     strategies = _portfolio(problem, params)
-    # Worker i gets seed + i, so a PyVRP portfolio explores differently too; with a warm start
-    # only the first worker uses it and the others search from scratch, for diversity.
+    # Worker i gets seed + i, so a PyVRP portfolio explores differently too. With a warm start,
+    # searches by parts all improve it (it is usually close to good); otherwise only the first
+    # worker uses it and the others search from scratch, for diversity.
     jobs = [
         (
             backend,
@@ -169,14 +200,16 @@ def _search(
             replace(params, seed=params.seed + i),
             s,
             deadline,
-            warm if i == 0 else None,
+            warm if i == 0 or s.by_parts else None,
             previous,
+            fallback,
         )
         for i, s in enumerate(strategies)
     ]
     if current_process().daemon:  # e.g. a Celery prefork worker: no children allowed
         return [_run_one(*job) for job in jobs]
-    return _run_isolated(jobs, deadline + KILL_GRACE_S)
+    # A worker still busy half-way through the reserve has overrun (see `_run_isolated`).
+    return _run_isolated(jobs, deadline + RESERVE_SHARE / 2 * params.time_limit_s)
 
 
 def _worker(conn: Connection, job: tuple[Any, ...]) -> None:
@@ -215,7 +248,8 @@ def _run_isolated(jobs: list[tuple[Any, ...]], kill_at: float) -> list[Outcome]:
                 raise RuntimeError(f"routing worker failed:\n{payload}")
             if kind == "ok":
                 outcomes.append(payload)
-        process.join(0.5)
+        # Its answer is in (or it overran): no need to wait for the process to tear down.
+        process.join(0.05)
         if process.is_alive():
             process.kill()
             process.join()
