@@ -45,6 +45,7 @@ from dispatch.errors import (
 from dispatch.models import (
     FulfilmentStatus,
     IdempotencyKey,
+    LineState,
     Order,
     OrderFulfilment,
     OrderLine,
@@ -55,7 +56,6 @@ from dispatch.models import (
 from dispatch.schemas import CheckoutIn, LineIn
 from dispatch.states import emit_order_event
 from dispatch.travel import TravelEstimator, default_estimator
-from stores import service as stores
 from stores.zones import parse_position
 from warehouse import reservations
 from warehouse.errors import InsufficientStock
@@ -145,11 +145,9 @@ def checkout(
         updated_at=now,
     )
     fulfilments, lines = _rows(order, plan, basket, held)
-    session.add(order)
-    session.flush()  # the order row first: fulfilments and lines refer to it
-    session.add_all(fulfilments)
-    session.flush()
-    session.add_all(lines)
+    repo.insert_rows(session, [order])  # parents first: fulfilments and lines refer to it
+    repo.insert_rows(session, fulfilments)
+    repo.insert_rows(session, lines)
     emit_order_event(
         session,
         order,
@@ -159,7 +157,7 @@ def checkout(
         actor_id=customer_id,
         details={"location_ids": [str(loc) for loc in plan.location_ids], "plan": plan.kind.value},
     )
-    locations = {f.location_id: stores.get_location(session, f.location_id) for f in fulfilments}
+    locations = {c.location_id: views.LocationLabel(c.code, c.name, c.kind) for c in pool}
     body = views.render(order, fulfilments, lines, locations, {}).model_dump(mode="json")
     repo.store_key(
         session,
@@ -348,6 +346,7 @@ def _rows(
             unit_price_minor=b.sku.price_minor,
             amount_minor=b.sku.price_minor * b.qty,
             reservation_id=reservation_of[(where[b.sku.id].location_id, b.sku.id)],
+            state=LineState.open,
         )
         for index, b in enumerate(basket, start=1)
     ]

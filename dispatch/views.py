@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,19 @@ from dispatch.schemas import (
 from stores import service as stores
 from stores.models import Location
 from warehouse.models import Sku
+
+
+@dataclass(frozen=True, slots=True)
+class LocationLabel:
+    """What an order view shows of a fulfilling location."""
+
+    code: str
+    name: str
+    kind: str
+
+    @classmethod
+    def of(cls, location: Location) -> LocationLabel:
+        return cls(code=location.code, name=location.name, kind=location.kind.value)
 
 
 def window(order: Order) -> Window:
@@ -49,7 +63,7 @@ def render(
     order: Order,
     fulfilments: Sequence[OrderFulfilment],
     lines: Sequence[OrderLine],
-    locations: Mapping[uuid.UUID, Location],
+    locations: Mapping[uuid.UUID, LocationLabel],
     substitutes: Mapping[uuid.UUID, Sku],
 ) -> OrderOut:
     by_fulfilment = {f.id: f for f in fulfilments}
@@ -70,7 +84,7 @@ def render(
                 location_id=f.location_id,
                 location_code=locations[f.location_id].code,
                 location_name=locations[f.location_id].name,
-                location_kind=locations[f.location_id].kind.value,
+                location_kind=locations[f.location_id].kind,
                 status=f.status,
                 line_nos=[line.line_no for line in lines if line.fulfilment_id == f.id],
                 courier_expected_at=f.courier_expected_at,
@@ -131,7 +145,7 @@ def load(session: Session, order: Order) -> OrderOut:
     """Read everything an order view needs (a handful of queries) and render it."""
     fulfilments = repo.fulfilments_of(session, [order.id])
     lines = repo.lines_of(session, [order.id])
-    locations = {f.location_id: stores.get_location(session, f.location_id) for f in fulfilments}
+    locations = {f.location_id: LocationLabel.of(stores.get_location(session, f.location_id)) for f in fulfilments}
     substitutes = repo.skus_by_id(session, {line.substitute_sku_id for line in lines if line.substitute_sku_id})
     return render(order, fulfilments, lines, locations, substitutes)
 
