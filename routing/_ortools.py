@@ -230,16 +230,19 @@ def run_by_parts(
     deadline: float,
     start: tuple[Routes, Starts],
     previous: Mapping[str, str] | None = None,
+    *,
+    warm: bool = False,
 ) -> Outcome:
     """Improve `start` part by part (`routing._parts`) until `deadline`.
 
-    Unless `strategy.from_greedy`, a problem of up to `CONSTRUCT_MAX_SHIPMENTS` first gets an
-    insertion solution, used instead of `start` when it is cheaper.
+    Unless `strategy.from_greedy` or `warm` (`start` is a previous plan), a problem of up to
+    `CONSTRUCT_MAX_SHIPMENTS` first gets an insertion solution, used instead of `start` when it is
+    cheaper.
     """
     stats = SolverStats("ortools", "", 0.0)
     routes, starts = start
     best = build_plan(problem, routes, stats, starts=starts, previous=previous).cost.total
-    if not strategy.from_greedy and len(shipments) <= CONSTRUCT_MAX_SHIPMENTS:
+    if not (strategy.from_greedy or warm) and len(shipments) <= CONSTRUCT_MAX_SHIPMENTS:
         cap = time.monotonic() + CONSTRUCT_SHARE * (deadline - time.monotonic())
         built = _construct(problem, shipments, params, cap)
         if built is not None:
@@ -260,5 +263,5 @@ def run_by_parts(
     )
     objective = build_plan(problem, result.routes, stats, starts=result.starts, previous=previous).cost.total
     return Outcome(
-        result.routes, result.starts, "success", objective, result.improved, result.parts, strategy.name, False
+        result.routes, result.starts, "success", objective, result.improved, result.parts, strategy.name, warm
     )

@@ -55,13 +55,16 @@ class SolveParams:
     - `seed`: makes runs reproducible; different seeds explore differently.
     - `first_solution`, `metaheuristic`: OR-Tools strategies; "auto" picks what measured best
       for the problem's shape (see `routing/solve.py`).
-    - `max_iterations`: optional cap on improving solutions (OR-Tools) or iterations (PyVRP), for
-      deterministic tests; `None` means the time limit alone decides.
+    - `max_iterations`: optional cap on improving solutions (OR-Tools), parts searched (OR-Tools
+      by parts, `routing._parts`) or iterations (PyVRP), for deterministic tests; `None` means
+      the time limit alone decides.
     - `workers`: parallel searches with different strategies/seeds; the best plan wins. Each
       worker is a process, so more than the number of cores only slows every one of them down;
       the default suits the 2-core machines the benchmarks were measured on.
-    - `backend`: "auto" routes plain depot VRPTW/CVRP to PyVRP when installed, everything else
-      (pickup-and-delivery, soft deadlines, warm starts, fixed assignments) to OR-Tools.
+    - `backend`: "auto" routes plain depot VRPTW/CVRP (the benchmark instances) to PyVRP and
+      everything else — pickup-and-delivery, soft deadlines, warm starts, fixed assignments, i.e.
+      every dispatch problem — to OR-Tools; "ortools" forces OR-Tools, "pyvrp" accepts only plain
+      VRPTW/CVRP (`ValueError` otherwise).
     - `gls_lambda`: guided local search penalty factor (OR-Tools default 0.1).
     """
 

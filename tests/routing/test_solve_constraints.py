@@ -190,3 +190,11 @@ def test_no_solution_in_time_falls_back_to_greedy(monkeypatch: pytest.MonkeyPatc
     assert plan.assignment() == {"a": "b"}
     assert plan.stats.backend == "greedy"
     assert plan.stats.status == "fallback_greedy (fail_timeout)"
+
+
+def test_pyvrp_backend_refuses_pickup_and_delivery() -> None:
+    problem = Problem(
+        {"bike": grid(3)}, (Vehicle("b", start=0, capacity=(1,)),), (Shipment("a", pickup=1, delivery=2, demand=(1,)),)
+    )
+    with pytest.raises(ValueError, match="pyvrp"):
+        solve(problem, SolveParams(time_limit_s=0.2, backend="pyvrp"))

@@ -125,3 +125,14 @@ def test_parts_search_is_reproducible() -> None:
         improve_by_parts(problem, problem.shipments, start, {}, 1e18, record, max_parts=6, seed=3)
     assert picks[0] == picks[1]
     assert len(set(picks[0])) > 1  # different parts, not the same one six times
+
+
+def test_warm_start_by_parts_keeps_a_stable_plan_stable() -> None:
+    problem = replace(city(7, orders=24, couriers=2 * PART_VEHICLES), reassignment_cost=50_000)
+    first = solve(problem, SolveParams(time_limit_s=0.8, workers=1))
+    again = solve(problem, SolveParams(time_limit_s=0.8, workers=1, seed=5), initial=first)
+    assert check_plan(problem, again) == []
+    assert again.stats.warm_start
+    assert again.assignment() == first.assignment()
+    assert again.cost.reassignment == 0
+    assert again.cost.total <= first.cost.total
