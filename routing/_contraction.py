@@ -6,8 +6,10 @@ each source climbs a small "upward" graph (scipy's Dijkstra on few nodes), then 
 over the nodes in reverse contraction order (PHAST) finishes all targets at once, vectorised over
 the sources. The sweep only visits nodes that can reach a target (RPHAST).
 
-Construction contracts *independent sets* of nodes per round (every node that is a local minimum
-of the priority among its neighbours), with all per-node work vectorised over the whole graph:
+Construction contracts *independent sets* of nodes per round (local minima of the priority among
+their neighbours, plus more low-priority nodes that touch none of them), with all per-node work
+vectorised over the graph; each round prices only the share of nodes with the fewest paths
+through them, since pricing the dense late remainder in full dominated the build:
 - shortcut u→x via v is needed unless some path u⇝x is *strictly* shorter than u→v→x in the
   current graph (such a path may even run through v — then another shortcut covers it, so
   distances are preserved); ties keep the shortcut, which is always safe;
@@ -30,12 +32,16 @@ from scipy.sparse.csgraph import dijkstra
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 _NO_PATH: Final = np.iinfo(np.int64).max // 4  # "no witness": above any real path weight
 _CORE_FRACTION: Final = 0.01
 _MAX_WITNESS_PAIRS: Final = 40_000_000  # 2-hop probes per round; beyond that the rest is core
 _WITNESS_CHUNK: Final = 128  # exact witness searches run this many sources at a time
 _QUERY_CELLS: Final = 8_000_000  # float64 cells of the source-chunk × node working array
+_CANDIDATE_SHARE: Final = 0.4  # each round prices this share of the nodes, fewest paths through first
+_ELIGIBLE_SHARE: Final = 0.3  # besides local minima, contract candidates among this lower-priority share
+_EXTRA_PICKS: Final = 1
 
 
 def _dedupe(src: IntArray, dst: IntArray, w: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -86,15 +92,78 @@ Edges = tuple[IntArray, IntArray, IntArray]  # src, dst, weight
 _Bucket = tuple[IntArray, IntArray, FloatArray]  # heads, tails, weights (as a column)
 
 
+def _pairs(
+    src: IntArray, dst: IntArray, w: IntArray, outstart: IntArray, through: BoolArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Every two-edge path u→v→x (u ≠ x) with v in `through`: (u, v, x, weight)."""
+    incoming = np.flatnonzero(through[dst])
+    fan = np.diff(outstart)[dst[incoming]]
+    in_edge = np.repeat(incoming, fan)
+    out_edge = outstart[dst[in_edge]] + _ranges(fan)
+    keep = src[in_edge] != dst[out_edge]
+    in_edge, out_edge = in_edge[keep], out_edge[keep]
+    return src[in_edge], dst[in_edge], dst[out_edge], w[in_edge] + w[out_edge]
+
+
+def _two_hop_needed(
+    n: int, src: IntArray, dst: IntArray, w: IntArray, outstart: IntArray, cu: IntArray, cx: IntArray, via: IntArray
+) -> BoolArray:
+    """Cheap witness test: False where some u→y→x is strictly lighter than `via` (y = v gives
+    exactly `via`, never "strictly"); True means the shortcut may be needed."""
+    probes = np.diff(outstart)[cu]
+    keys = src * n + dst  # sorted: edges are kept sorted by (src, dst)
+    hop = np.repeat(np.arange(len(cu)), probes)
+    uy = outstart[cu[hop]] + _ranges(probes)
+    yx_key = dst[uy] * n + cx[hop]
+    yx = np.minimum(np.searchsorted(keys, yx_key), len(keys) - 1)
+    two_hop = np.where(keys[yx] == yx_key, w[uy] + w[yx], _NO_PATH)
+    witness = np.full(len(cu), _NO_PATH, dtype=np.int64)
+    has = probes > 0
+    if has.any():
+        witness[has] = np.minimum.reduceat(two_hop, (np.cumsum(probes) - probes)[has])
+    return np.asarray(witness >= via)
+
+
+def _local_minima(candidate: BoolArray, key: IntArray, src: IntArray, dst: IntArray) -> BoolArray:
+    """Candidates whose key is below every candidate neighbour's (keys are unique)."""
+    big = np.iinfo(np.int64).max
+    neighbour_min = np.full(len(key), big, dtype=np.int64)
+    np.minimum.at(neighbour_min, src, np.where(candidate[dst], key[dst], big))
+    np.minimum.at(neighbour_min, dst, np.where(candidate[src], key[src], big))
+    return candidate & (key < neighbour_min)
+
+
+def _independent_set(candidate: BoolArray, key: IntArray, src: IntArray, dst: IntArray) -> BoolArray:
+    """The nodes to contract together this round: no two adjacent, all of low priority.
+
+    First every candidate that is a local minimum of the priority; then, so that late rounds on
+    dense remainders do not contract only a sliver each, further local minima among the
+    lower-priority candidates that no chosen node touches.
+    """
+    chosen = _local_minima(candidate, key, src, dst)
+    eligible = candidate & (key <= np.quantile(key[candidate], _ELIGIBLE_SHARE))
+    for _ in range(_EXTRA_PICKS):
+        blocked = chosen.copy()
+        blocked[dst[chosen[src]]] = True
+        blocked[src[chosen[dst]]] = True
+        extra = _local_minima(eligible & ~blocked, key, src, dst)
+        if not extra.any():
+            break
+        chosen |= extra
+    return chosen
+
+
 def _contract(n: int, src: IntArray, dst: IntArray, w: IntArray) -> tuple[IntArray, list[Edges], list[Edges]]:
     """Contract rounds of independent nodes; returns each node's level, upward and downward edges.
 
     A contracted node's out-edges go up (to nodes contracted later), its in-edges come down; the
-    core's remaining edges count as upward.
+    core's remaining edges count as upward. Each round prices only the candidates, the share of
+    nodes with the fewest paths through them: pricing every node of the dense late remainder
+    (degree ~30, so ~30³ two-hop probes a node) would dominate the build.
     """
     tiebreak = np.random.default_rng(0).permutation(n).astype(np.int64)  # fixed: deterministic build
     level = np.zeros(n, dtype=np.int64)
-    alive = np.ones(n, dtype=bool)
+    alive = np.ones(n, dtype=np.bool_)
     deleted_neighbours = np.zeros(n, dtype=np.int64)
     ups: list[Edges] = []
     downs: list[Edges] = []
@@ -102,40 +171,17 @@ def _contract(n: int, src: IntArray, dst: IntArray, w: IntArray) -> tuple[IntArr
     core_size = int(_CORE_FRACTION * n)
     rnd = 0
     while int(alive.sum()) > core_size:
-        outstart = np.searchsorted(src, np.arange(n + 1))
-        outdeg = np.diff(outstart)
-        by_head = np.argsort(dst, kind="stable")
-        in_src, in_dst, in_w = src[by_head], dst[by_head], w[by_head]
-        # Every pair u→v→x (u ≠ x) through every node v.
-        fan = outdeg[in_dst]
-        in_edge = np.repeat(np.arange(len(in_src)), fan)
-        out_edge = outstart[in_dst[in_edge]] + _ranges(fan)
-        keep = in_src[in_edge] != dst[out_edge]
-        in_edge, out_edge = in_edge[keep], out_edge[keep]
-        cu, cv, cx = in_src[in_edge], in_dst[in_edge], dst[out_edge]
-        via = in_w[in_edge] + w[out_edge]
-        probes = outdeg[cu]
-        if int(probes.sum()) > _MAX_WITNESS_PAIRS:
+        outstart = np.searchsorted(src, np.arange(n + 1)).astype(np.int64)
+        outdeg, indeg = np.diff(outstart), np.bincount(dst, minlength=n)
+        through = outdeg * indeg
+        candidate = alive & (through <= np.quantile(through[alive], _CANDIDATE_SHARE))
+        cu, cv, cx, via = _pairs(src, dst, w, outstart, candidate)
+        if int(outdeg[cu].sum()) > _MAX_WITNESS_PAIRS:
             break
-        # Cheap witness bound: the lightest u→y→x (y = v gives exactly `via`, never "strictly").
-        keys = src * n + dst
-        hop = np.repeat(np.arange(len(cu)), probes)
-        uy = outstart[cu[hop]] + _ranges(probes)
-        yx_key = dst[uy] * n + cx[hop]
-        yx = np.minimum(np.searchsorted(keys, yx_key), len(keys) - 1)
-        two_hop = np.where(keys[yx] == yx_key, w[uy] + w[yx], _NO_PATH)
-        witness = np.full(len(cu), _NO_PATH, dtype=np.int64)
-        if len(two_hop):
-            has = probes > 0
-            witness[has] = np.minimum.reduceat(two_hop, (np.cumsum(probes) - probes)[has])
-        needed = witness >= via
+        needed = _two_hop_needed(n, src, dst, w, outstart, cu, cx, via)
         shortcuts = np.bincount(cv[needed], minlength=n)
-        degree = outdeg + np.bincount(dst, minlength=n)
-        key = (2 * shortcuts - degree + deleted_neighbours) * n + tiebreak
-        neighbour_min = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(neighbour_min, src, key[dst])
-        np.minimum.at(neighbour_min, dst, key[src])
-        chosen = alive & (key < neighbour_min)
+        key = (2 * shortcuts - outdeg - indeg + deleted_neighbours) * n + tiebreak
+        chosen = _independent_set(candidate, key, src, dst)
 
         level[chosen] = rnd
         leaving, entering = chosen[src], chosen[dst]

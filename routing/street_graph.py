@@ -4,7 +4,8 @@ Built from an OpenStreetMap XML file (`from_osm`) or any `StreetNetwork` (`from_
 `routing.synthetic_city`). Per vehicle profile, it keeps the largest strongly connected part of the
 streets the profile may use (routing._routable), snaps points to its nearest node with a KD-tree,
 and answers many-to-many queries from the unique snapped nodes only: with a contraction hierarchy
-on large graphs (routing._contraction; exactly equal to Dijkstra, tested) or scipy's Dijkstra.
+(routing._contraction; exactly equal to Dijkstra, tested) on large graphs that are cached, or
+with scipy's Dijkstra (engine "auto"; "hierarchy" and "dijkstra" force one).
 
 A point's trip starts with a straight "access" leg to its node at the profile's access speed, so
 two points on the same node still differ, and ends with the same leg from the last node. Points
@@ -122,8 +123,10 @@ class StreetGraph:
         if graph is not None:
             return graph
         vehicle = VEHICLE_PROFILES[profile]
+        # A hierarchy costs seconds to build (half a minute for a 50,000-node bike graph) and pays
+        # off over many queries; "auto" builds one only where it is kept: in the cache.
         with_hierarchy = self.engine == "hierarchy" or (
-            self.engine == "auto" and self.network.node_count >= HIERARCHY_MIN_NODES
+            self.engine == "auto" and self.cache_dir is not None and self.network.node_count >= HIERARCHY_MIN_NODES
         )
         file = self._cache_file(profile, with_hierarchy)
         started = time.perf_counter()

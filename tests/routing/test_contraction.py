@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -76,10 +78,10 @@ def test_street_graph_matrices_identical_with_and_without_hierarchy(seed: int, p
     assert np.array_equal(fast.distances, plain.distances)
 
 
-def test_hierarchy_on_a_city_large_enough_for_auto_mode() -> None:
-    network = synthetic_city(7, 7.5)  # ~5,700 nodes: the engine "auto" picks the hierarchy
-    graph = StreetGraph(network)
-    routable = graph.prepare("car")
+def test_hierarchy_on_a_city_large_enough_for_auto_mode(tmp_path: Path) -> None:
+    network = synthetic_city(7, 7.5)  # ~5,700 nodes: with a cache, the engine "auto" builds a hierarchy
+    assert StreetGraph(network).prepare("car").hierarchy is None  # a one-off use is cheaper without
+    routable = StreetGraph(network, cache_dir=tmp_path).prepare("car")
     assert routable.hierarchy is not None
     rng = np.random.default_rng(7)
     nodes = np.unique(rng.choice(routable.node_count, 300, replace=False)).astype(np.int64)
