@@ -68,6 +68,7 @@ WINDOW_S = {PlanKind.single: 20 * 60, PlanKind.split_: 20 * 60, PlanKind.later_w
 # Plans tried per checkout before giving up: each failed try re-reads the figures it lacked, so
 # only a storm of concurrent buyers of the same items can exhaust this.
 MAX_ATTEMPTS = 6
+KEY_RETENTION_S = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,12 @@ def _replay(stored: IdempotencyKey, fingerprint: str) -> CheckoutResult:
             order_id=str(stored.order_id),
         )
     return CheckoutResult(status_code=stored.response_status, body=stored.response_body, replayed=True)
+
+
+def purge_keys(session: Session, *, older_than_s: int = KEY_RETENTION_S, limit: int = 5000) -> int:
+    """Forget idempotency keys older than `older_than_s` (a client retries within minutes, not
+    days); returns how many went. Bounded per call so one sweep never holds locks for long."""
+    return repo.delete_keys_before(session, cutoff=clock.now() - timedelta(seconds=older_than_s), limit=limit)
 
 
 # --- the basket ----------------------------------------------------------------------------------

@@ -142,6 +142,7 @@ _BENCHMARKS = {
     "dynamic": "bench.dynamic",
     "street-matrix": "bench.street_matrix",
     "inventory": "bench.inventory",
+    "checkout": "bench.checkout",
 }
 for _name, _module in _BENCHMARKS.items():
     try:

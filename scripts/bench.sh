@@ -16,3 +16,4 @@ else
     echo "skip: routing benchmark ($shared/bench/solomon not found)"
 fi
 $O2O bench dynamic --json "$out/dynamic.json"
+$O2O bench checkout --json "$out/checkout.json"

@@ -8,6 +8,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from core.clock import FrozenClock, use_clock
+from core.clock import now as clock_now
 from core.errors import DomainError
 from core.payments import SimulatedEntryKind, SimulatedPaymentEntry
 from dispatch import checkout as checkout_module
@@ -15,6 +17,7 @@ from dispatch import repository as dispatch_repo
 from dispatch.checkout import checkout
 from dispatch.models import IdempotencyKey, Order, OrderLine
 from dispatch.schemas import CheckoutIn
+from dispatch.tasks import purge_idempotency_keys
 from tests.dispatch.world import DOOR, World, build, count, events_of, level
 from tests.factories import place_order, stock
 from tests.warehouse.stock_checks import assert_stock_invariants
@@ -308,3 +311,20 @@ def test_the_window_follows_the_estimate(db_session, w) -> None:
     door = body["explanation"]["door_s"]
     assert 0 <= (order.promised_from - order.placed_at).total_seconds() - door < 60
     assert (order.promised_to - order.promised_from).total_seconds() == checkout_module.WINDOW_S[order.plan]
+
+
+def test_keys_older_than_a_day_are_forgotten_and_may_then_be_reused(db_session, w) -> None:
+    stock(db_session, w.near, w.milk, 10)
+    data = _body(w, ("milk", 1))
+    clock = FrozenClock(clock_now())
+    with use_clock(clock):
+        checkout(db_session, customer_id=w.customer.id, idempotency_key="old-key", data=data)
+        clock.advance(3600)
+        assert checkout_module.purge_keys(db_session) == 0
+        clock.advance(24 * 3600)
+        assert checkout_module.purge_keys(db_session) == 1
+        assert count(db_session, IdempotencyKey) == 0
+        again = checkout(db_session, customer_id=w.customer.id, idempotency_key="old-key", data=data)
+    assert again.replayed is False
+    assert count(db_session, Order) == 2
+    assert purge_idempotency_keys.name == "dispatch.purge_idempotency_keys"
