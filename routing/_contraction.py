@@ -259,10 +259,15 @@ class Hierarchy:
         if not len(sources) or not len(targets):
             return out
         nodes, buckets, target_rows = self._sweep_plan(targets)
-        chunk = max(1, _QUERY_CELLS // max(self.node_count, 1))
+        # Upward searches return whole-graph rows, so they run a few sources at a time; the sweep
+        # costs a few numpy calls per bucket whatever the width, so it runs as wide as memory allows.
+        up_chunk = max(1, _QUERY_CELLS // max(self.node_count, 1))
+        chunk = max(up_chunk, _QUERY_CELLS // max(len(nodes), 1))
         for a in range(0, len(sources), chunk):
-            upward = dijkstra(self._up, indices=sources[a : a + chunk])
-            dist = np.ascontiguousarray(upward[:, nodes].T)  # node-major: gathers read whole rows
+            block = sources[a : a + chunk]
+            dist = np.empty((len(nodes), len(block)))  # node-major: gathers read whole rows
+            for b in range(0, len(block), up_chunk):
+                dist[:, b : b + up_chunk] = dijkstra(self._up, indices=block[b : b + up_chunk])[:, nodes].T
             for heads, tails, weights in buckets:
                 arriving = dist[tails]
                 arriving += weights

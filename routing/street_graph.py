@@ -90,29 +90,41 @@ class StreetGraph:
         self._fingerprint: str | None = None
 
     @classmethod
-    def from_network(cls, network: StreetNetwork, **options: Any) -> StreetGraph:
-        return cls(network, **options)
+    def from_network(
+        cls,
+        network: StreetNetwork,
+        *,
+        cache_dir: str | Path | None = None,
+        engine: Engine = "auto",
+        max_snap_m: float | None = 2_000.0,
+    ) -> StreetGraph:
+        return cls(network, cache_dir=cache_dir, engine=engine, max_snap_m=max_snap_m)
+
+    from_synthetic = from_network  # for callers that build a `routing.synthetic_city` first
 
     @classmethod
-    def from_synthetic(cls, network: StreetNetwork, **options: Any) -> StreetGraph:
-        """The same as `from_network`; named for callers that build a `synthetic_city` first."""
-        return cls(network, **options)
-
-    @classmethod
-    def from_osm(cls, path: str | Path, *, cache_dir: str | Path | None = None, **options: Any) -> StreetGraph:
+    def from_osm(
+        cls,
+        path: str | Path,
+        *,
+        cache_dir: str | Path | None = None,
+        engine: Engine = "auto",
+        max_snap_m: float | None = 2_000.0,
+    ) -> StreetGraph:
         """Streets of an `.osm`, `.osm.bz2` or `.osm.gz` file; parsed once per file content when cached."""
         path = Path(path)
-        if cache_dir is None:
-            return cls(read_osm(path), **options)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
-        file = Path(cache_dir) / f"osm-{digest}-v{_CACHE_FORMAT}.npz"
-        arrays = _read_npz(file)
-        if arrays is None:
+        network: StreetNetwork | None = None
+        file = None
+        if cache_dir is not None:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+            file = Path(cache_dir) / f"osm-{digest}-v{_CACHE_FORMAT}.npz"
+            arrays = _read_npz(file)
+            network = StreetNetwork.from_arrays(arrays) if arrays is not None else None
+        if network is None:
             network = read_osm(path)
-            _write_npz(file, network.to_arrays())
-        else:
-            network = StreetNetwork.from_arrays(arrays)
-        return cls(network, cache_dir=cache_dir, **options)
+            if file is not None:
+                _write_npz(file, network.to_arrays())
+        return cls(network, cache_dir=cache_dir, engine=engine, max_snap_m=max_snap_m)
 
     # -- preparation -------------------------------------------------------------------------
 
