@@ -17,6 +17,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_p
 from routing._ortools_model import OrToolsModel
 from routing._parts import PartSolver, Routes, Starts, improve_by_parts
 from routing._strategy import Outcome, Strategy
+from routing.greedy import extend
 from routing.params import Metaheuristic, SolveParams
 from routing.plan import SolverStats, Stop, build_plan
 from routing.problem import Problem, Shipment
@@ -222,6 +223,37 @@ def _part_solver(params: SolveParams, routable: set[str], previous: Mapping[str,
     return solve_part
 
 
+def construct_start(
+    problem: Problem,
+    shipments: Sequence[Shipment],
+    params: SolveParams,
+    deadline: float,
+    start: tuple[Routes, Starts],
+    previous: Mapping[str, str] | None = None,
+) -> tuple[Routes, Starts]:
+    """The insertion solution (`_construct`), when it is built by `deadline` and is a better start
+    for a search by parts than `start`; `start` otherwise.
+
+    The insertion treats deadlines as hard, so it leaves out the few orders that cannot be on
+    time; they are appended the greedy way before the two starts are compared, else the drop
+    penalties would always favour `start`.
+    """
+    built = _construct(problem, shipments, params, deadline)
+    if built is None:
+        return start
+    routes, starts = built
+    served = {stop.shipment_id for stops in routes.values() for stop in stops}
+    routes = extend(problem, routes, starts, [s for s in shipments if s.id not in served])
+    # Appended stops get no start lower bound (0): they are scheduled as early as possible.
+    starts = {
+        vid: [*starts.get(vid, []), *[0] * (len(stops) - len(starts.get(vid, [])))] for vid, stops in routes.items()
+    }
+    stats = SolverStats("ortools", "", 0.0)
+    new = build_plan(problem, routes, stats, starts=starts, previous=previous).cost.total
+    old = build_plan(problem, start[0], stats, starts=start[1], previous=previous).cost.total
+    return (routes, starts) if new < old else start
+
+
 def run_by_parts(
     problem: Problem,
     shipments: Sequence[Shipment],
@@ -233,28 +265,14 @@ def run_by_parts(
     *,
     warm: bool = False,
 ) -> Outcome:
-    """Improve `start` part by part (`routing._parts`) until `deadline`.
-
-    Unless `strategy.from_greedy` or `warm` (`start` is a previous plan), a problem of up to
-    `CONSTRUCT_MAX_SHIPMENTS` first gets an insertion solution, used instead of `start` when it is
-    cheaper.
-    """
+    """Improve `start` (`warm`: a previous plan) part by part (`routing._parts`) until `deadline`."""
     stats = SolverStats("ortools", "", 0.0)
-    routes, starts = start
-    best = build_plan(problem, routes, stats, starts=starts, previous=previous).cost.total
-    if not (strategy.from_greedy or warm) and len(shipments) <= CONSTRUCT_MAX_SHIPMENTS:
-        cap = time.monotonic() + CONSTRUCT_SHARE * (deadline - time.monotonic())
-        built = _construct(problem, shipments, params, cap)
-        if built is not None:
-            cost = build_plan(problem, built[0], stats, starts=built[1], previous=previous).cost.total
-            if cost < best:
-                (routes, starts), best = built, cost
     solve_part = _part_solver(params, {s.id for s in shipments}, previous)
     result = improve_by_parts(
         problem,
         shipments,
-        routes,
-        starts,
+        start[0],
+        start[1],
         deadline,
         solve_part,
         seed=params.seed,

@@ -9,7 +9,7 @@ what is already on board, earliest deadline first.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from routing.plan import Plan, SolverStats, Stop, build_plan
@@ -86,26 +86,54 @@ def greedy(problem: Problem, reasons: Mapping[str, str] | None = None) -> Plan:
         key=lambda s: (s.pickup_window[0] if s.pickup is not None else s.delivery_window[0], s.id),
     )
     for s in [*on_board, *rest]:
-        if s.id in reasons:
-            continue
-        options = []
-        for v in problem.allowed_vehicles(s):
-            timing = _try(problem, couriers[v.id], s)
-            if timing is not None:
-                options.append((timing[0], v.id, timing[1]))
-        if not options:
+        if s.id not in reasons and not _assign(problem, couriers, s):
             reasons[s.id] = NO_COURIER
-            continue
-        _, vid, free = min(options)
-        c = couriers[vid]
-        if problem.has_pickup(s):
-            c.peak = [max(p, d) for p, d in zip(c.peak, s.demand, strict=True)]
-        elif s.id not in problem.carrier:
-            c.carried = [a + d for a, d in zip(c.carried, s.demand, strict=True)]
-        if problem.has_pickup(s):
-            c.stops.append(Stop("pickup", s.id))
-        c.stops.append(Stop("delivery", s.id))
-        c.time, c.location = free, s.delivery
     sequences = {vid: c.stops for vid, c in couriers.items()}
     stats = SolverStats("greedy", "feasible", time.monotonic() - started)
     return build_plan(problem, sequences, stats, reasons=reasons)
+
+
+def _assign(problem: Problem, couriers: Mapping[str, _Courier], s: Shipment) -> bool:
+    """Append `s` to the courier who reaches its first stop soonest; False if nobody can."""
+    options = []
+    for v in problem.allowed_vehicles(s):
+        timing = _try(problem, couriers[v.id], s)
+        if timing is not None:
+            options.append((timing[0], v.id, timing[1]))
+    if not options:
+        return False
+    _, vid, free = min(options)
+    c = couriers[vid]
+    if problem.has_pickup(s):
+        c.peak = [max(p, d) for p, d in zip(c.peak, s.demand, strict=True)]
+        c.stops.append(Stop("pickup", s.id))
+    elif s.id not in problem.carrier:
+        c.carried = [a + d for a, d in zip(c.carried, s.demand, strict=True)]
+    c.stops.append(Stop("delivery", s.id))
+    c.time, c.location = free, s.delivery
+    return True
+
+
+def extend(
+    problem: Problem,
+    routes: Mapping[str, Sequence[Stop]],
+    starts: Mapping[str, Sequence[int]],
+    shipments: Sequence[Shipment],
+) -> dict[str, list[Stop]]:
+    """`routes` with each of `shipments` (pickup-and-delivery ones) appended the greedy way: to the
+    courier who reaches its pickup soonest after finishing their route. Those nobody can take on
+    time are left out. Used to complete a partial plan (e.g. one that treated deadlines as hard).
+    """
+    plan = build_plan(problem, routes, SolverStats("greedy", "", 0.0), starts=starts)
+    dims = [0] * problem.dimensions
+    couriers = {}
+    for route in plan.routes:
+        last = [v for v in route.visits if v.kind != "end"][-1]
+        stops = list(routes.get(route.vehicle_id, ()))
+        couriers[route.vehicle_id] = _Courier(
+            problem.vehicle(route.vehicle_id), last.departure_s, last.location, dims, dims, stops
+        )
+    pending = sorted((s for s in shipments if problem.has_pickup(s)), key=lambda s: (s.pickup_window[0], s.id))
+    for s in pending:
+        _assign(problem, couriers, s)
+    return {vid: c.stops for vid, c in couriers.items()}

@@ -11,11 +11,12 @@ from __future__ import annotations
 import importlib.util
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from multiprocessing import current_process, get_context
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TypeVar
 
 from routing import _ortools
 from routing._parts import PART_VEHICLES
@@ -30,6 +31,8 @@ from routing.problem import TIME_MAX, Problem, Shipment, Vehicle, unservable_rea
 #: when the limit is up has overrun and is killed (`_run_isolated`).
 RESERVE_SHARE = 0.1
 RESERVE_MAX_S = 0.25
+
+T = TypeVar("T")
 
 # Plain VRPTW on the OR-Tools backend (PyVRP is the default there, see `choose_backend`):
 # iterated local search with SISR ruins. Measured at 1 s on 12 Solomon instances (2 per class,
@@ -47,12 +50,8 @@ _PDP_PORTFOLIO = (
     Strategy("parallel_cheapest_insertion", "guided_local_search", from_greedy=True),
 )
 # More couriers than one part holds: search by parts (routing._parts), which improves from the
-# first second on at any size. The first worker starts from an OR-Tools insertion solution when
-# the problem is small enough to build one in time, the second from the greedy plan.
-_PARTS_PORTFOLIO = (
-    Strategy("parallel_cheapest_insertion", "greedy_descent", by_parts=True),
-    Strategy("parallel_cheapest_insertion", "greedy_descent", by_parts=True, from_greedy=True),
-)
+# first second on at any size; the workers differ by seed (see `_search_by_parts`).
+_PARTS_PORTFOLIO = (Strategy("parallel_cheapest_insertion", "greedy_descent", by_parts=True),)
 
 
 def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | None = None) -> Plan:
@@ -137,6 +136,7 @@ def choose_backend(problem: Problem, params: SolveParams, warm: Mapping[str, Seq
 
 
 def _portfolio(problem: Problem, params: SolveParams) -> list[Strategy]:
+    defaults: tuple[Strategy, ...]
     if is_plain_vrp(problem):
         defaults = _VRPTW_PORTFOLIO
     elif len(problem.vehicles) > PART_VEHICLES:
@@ -171,14 +171,8 @@ def _run_one(
         from routing import _pyvrp  # imported only when chosen
 
         return _pyvrp.run(problem, shipments, params, deadline)
-    greedy_routes = {r.vehicle_id: list(r.stops) for r in (fallback or greedy(problem)).routes}
-    if strategy.by_parts:
-        start = {vid: list(stops) for vid, stops in (warm or greedy_routes).items()}
-        return _ortools.run_by_parts(
-            problem, shipments, params, strategy, deadline, (start, {}), previous, warm=warm is not None
-        )
     if warm is None and strategy.from_greedy:
-        warm = greedy_routes
+        warm = {r.vehicle_id: list(r.stops) for r in (fallback or greedy(problem)).routes}
     return _ortools.run(problem, shipments, params, strategy, deadline, warm, previous)
 
 
@@ -193,54 +187,104 @@ def _search(
     fallback: Plan | None,
 ) -> list[Outcome]:
     strategies = _portfolio(problem, params)
-    # Worker i gets seed + i, so a PyVRP portfolio explores differently too. With a warm start,
-    # searches by parts all improve it (it is usually close to good); otherwise only the first
-    # worker uses it and the others search from scratch, for diversity.
-    jobs = [
-        (
+    kill_at = deadline + min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s)
+    if backend == "ortools" and strategies[0].by_parts:
+        return _search_by_parts(problem, shipments, params, strategies, deadline, kill_at, warm, previous, fallback)
+    # Worker i gets seed + i, so a PyVRP portfolio explores differently too; with a warm start
+    # only the first worker uses it and the others search from scratch, for diversity.
+    calls = [
+        partial(
+            _run_one,
             backend,
             problem,
             shipments,
             replace(params, seed=params.seed + i),
             s,
             deadline,
-            warm if i == 0 or s.by_parts else None,
+            warm if i == 0 else None,
             previous,
             fallback,
         )
         for i, s in enumerate(strategies)
     ]
+    return _in_workers(calls, kill_at)
+
+
+def _search_by_parts(
+    problem: Problem,
+    shipments: Sequence[Shipment],
+    params: SolveParams,
+    strategies: Sequence[Strategy],
+    deadline: float,
+    kill_at: float,
+    warm: Mapping[str, Sequence[Stop]] | None,
+    previous: Mapping[str, str] | None,
+    fallback: Plan | None,
+) -> list[Outcome]:
+    """Every worker improves the same start by parts, each with its own seed.
+
+    The start is the warm start, else the better of the greedy plan and an OR-Tools insertion
+    solution. That one is built once, before the workers fork: built by each worker, it took twice
+    the CPU while both compete for the same two cores.
+    """
+    source = warm if warm is not None else {r.vehicle_id: r.stops for r in (fallback or greedy(problem)).routes}
+    start: tuple[dict[str, list[Stop]], dict[str, list[int]]] = (
+        {vid: list(stops) for vid, stops in source.items()},
+        {},
+    )
+    if warm is None and len(shipments) <= _ortools.CONSTRUCT_MAX_SHIPMENTS:
+        cap = time.monotonic() + _ortools.CONSTRUCT_SHARE * (deadline - time.monotonic())
+        build = partial(_ortools.construct_start, problem, shipments, params, cap, start, previous)
+        start = next(iter(_in_workers([build], cap + (kill_at - deadline))), start)
+    calls = [
+        partial(
+            _ortools.run_by_parts,
+            problem,
+            shipments,
+            replace(params, seed=params.seed + i),
+            s,
+            deadline,
+            start,
+            previous,
+            warm=warm is not None,
+        )
+        for i, s in enumerate(strategies)
+    ]
+    return _in_workers(calls, kill_at)
+
+
+def _in_workers(calls: Sequence[Callable[[], T]], kill_at: float) -> list[T]:
     if current_process().daemon:  # e.g. a Celery prefork worker: no children allowed
-        return [_run_one(*job) for job in jobs]
-    return _run_isolated(jobs, deadline + min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s))
+        return [call() for call in calls]
+    return _run_isolated(calls, kill_at)
 
 
-def _worker(conn: Connection, job: tuple[Any, ...]) -> None:
+def _worker(conn: Connection, call: Callable[[], object]) -> None:
     try:
-        conn.send(("ok", _run_one(*job)))
+        conn.send(("ok", call()))
     except Exception:  # report the bug to the parent instead of dying silently
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
 
 
-def _run_isolated(jobs: list[tuple[Any, ...]], kill_at: float) -> list[Outcome]:
-    """Run each search in its own forked process and kill it if it overruns.
+def _run_isolated(calls: Sequence[Callable[[], T]], kill_at: float) -> list[T]:
+    """Run each call in its own forked process and kill it if it overruns.
 
     OR-Tools does not always honour its time limit: on 1,000 orders a neighbourhood scan ran for
-    two minutes past a 5 s limit, deaf to `CancelSearch`. A process can be killed; its plan is
+    two minutes past a 5 s limit, deaf to `CancelSearch`. A process can be killed; its result is
     lost, and `solve` falls back to the greedy plan if no worker finished. Fork also lets workers
-    inherit the matrices without pickling them.
+    inherit the matrices (and the calls themselves) without pickling them.
     """
     ctx = get_context("fork")
     running = []
-    for job in jobs:
+    for call in calls:
         receiver, sender = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_worker, args=(sender, job), daemon=True)
+        process = ctx.Process(target=_worker, args=(sender, call), daemon=True)
         process.start()
         sender.close()
         running.append((process, receiver))
-    outcomes: list[Outcome] = []
+    results: list[T] = []
     for process, receiver in running:
         if receiver.poll(max(0.0, kill_at - time.monotonic())):
             try:
@@ -250,13 +294,13 @@ def _run_isolated(jobs: list[tuple[Any, ...]], kill_at: float) -> list[Outcome]:
             if kind == "error":
                 raise RuntimeError(f"routing worker failed:\n{payload}")
             if kind == "ok":
-                outcomes.append(payload)
+                results.append(payload)
         # Its answer is in (or it overran): no need to wait for the process to tear down.
         process.join(0.05)
         if process.is_alive():
             process.kill()
             process.join()
-    return outcomes
+    return results
 
 
 def sanitize_routes(problem: Problem, initial: Plan, routable: set[str]) -> dict[str, list[Stop]]:

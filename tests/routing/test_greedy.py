@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from routing.check import check_plan
-from routing.greedy import NO_COURIER, greedy
+from routing.greedy import NO_COURIER, extend, greedy
 from routing.params import SolveParams
+from routing.plan import SolverStats, Stop, build_plan
 from routing.problem import Problem, Shipment, Vehicle
 from routing.solve import solve
 from routing.types import Matrices
@@ -89,3 +90,20 @@ def test_solver_beats_or_matches_greedy() -> None:
     assert check_plan(problem, baseline) == []
     assert check_plan(problem, plan) == []
     assert plan.cost.total <= baseline.cost.total
+
+
+def test_extend_appends_to_the_courier_free_soonest() -> None:
+    shipments = (
+        Shipment("a", pickup=1, delivery=2, demand=(1,)),
+        Shipment("b", pickup=2, delivery=9, demand=(1,)),
+        Shipment("late", pickup=3, delivery=4, demand=(1,), delivery_window=(0, 10), hard_deadline=True),
+    )
+    fleet = (Vehicle("busy", start=0, capacity=(1,)), Vehicle("far", start=9, capacity=(1,)))
+    problem = Problem({"bike": line(10)}, fleet, shipments)
+    routes = {"busy": [Stop("pickup", "a"), Stop("delivery", "a")], "far": []}
+    extended = extend(problem, routes, {}, [problem.shipment("b"), problem.shipment("late")])
+    # "busy" ends at 2, right where "b" is picked up; "late" cannot be delivered by t=10.
+    assert extended["busy"] == [*routes["busy"], Stop("pickup", "b"), Stop("delivery", "b")]
+    assert extended["far"] == []
+    plan = build_plan(problem, extended, SolverStats("t", "", 0.0))
+    assert check_plan(problem, plan) == []
