@@ -139,7 +139,7 @@ class SimulatedPaymentProvider:
         self._timeout = timeout
 
     def authorize(self, *, reference: str, amount_minor: int, currency: str, payment_method: str) -> Authorization:
-        _check_amount(amount_minor, positive=True)
+        _check_amount(amount_minor)
         if self._timeout or payment_method == TIMEOUT_METHOD:
             raise PaymentTimeout("The payment provider did not answer in time; nothing was charged. Try again.")
         authorization_id = f"sim_{uuid.uuid4().hex}"
@@ -151,7 +151,7 @@ class SimulatedPaymentProvider:
         return Authorization(id=authorization_id, amount_minor=amount_minor, currency=currency)
 
     def capture(self, *, authorization_id: str, amount_minor: int) -> Settlement:
-        _check_amount(amount_minor, positive=True)
+        _check_amount(amount_minor)
         held = self._locked_authorization(authorization_id)
         done = self._kinds(authorization_id)
         if SimulatedEntryKind.capture in done:
@@ -177,7 +177,7 @@ class SimulatedPaymentProvider:
         self._record(authorization_id, SimulatedEntryKind.void, held.amount_minor, held.currency, held.reference)
 
     def refund(self, *, authorization_id: str, amount_minor: int) -> Settlement:
-        _check_amount(amount_minor, positive=True)
+        _check_amount(amount_minor)
         held = self._locked_authorization(authorization_id)
         captured = self._total(authorization_id, SimulatedEntryKind.capture)
         if captured == 0:
@@ -230,7 +230,7 @@ class SimulatedPaymentProvider:
         return int(total or 0)
 
 
-def _check_amount(amount_minor: int, *, positive: bool) -> None:
-    low = 1 if positive else 0
-    if isinstance(amount_minor, bool) or not low <= amount_minor <= MAX_AMOUNT_MINOR:
-        raise ValueError(f"amount_minor must be an integer from {low} to {MAX_AMOUNT_MINOR}")
+def _check_amount(amount_minor: int) -> None:
+    # A caller bug, not customer input: the order code only ever passes totals it computed.
+    if isinstance(amount_minor, bool) or not 1 <= amount_minor <= MAX_AMOUNT_MINOR:
+        raise ValueError(f"amount_minor must be an integer from 1 to {MAX_AMOUNT_MINOR}")

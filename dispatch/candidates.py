@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -144,7 +144,3 @@ def build(
             )
         )
     return candidates, skipped
-
-
-def locations_of(nearby: Sequence[NearbyLocation]) -> Mapping[uuid.UUID, Location]:
-    return {near.location.id: near.location for near in nearby}

@@ -43,7 +43,7 @@ from dispatch.models import (
 )
 from dispatch.pick_tickets import ticket, tickets
 from dispatch.schemas import OrderOut, PackIn, PickLineIn, PickList, PickTicket
-from dispatch.states import transition
+from dispatch.states import TERMINAL, require_move, transition
 from warehouse import reservations
 from warehouse.models import TemperatureClass
 
@@ -67,8 +67,8 @@ def accept(session: Session, *, order_id: uuid.UUID, location_id: uuid.UUID, act
     order, fulfilment = _mine(session, order_id=order_id, location_id=location_id)
     if order.status is OrderStatus.placed:
         transition(session, order, OrderStatus.accepted, actor_id=actor_id, details={"location_id": str(location_id)})
-    elif order.status in (OrderStatus.cancelled, OrderStatus.returned):
-        transition(session, order, OrderStatus.accepted)  # raises invalid_transition
+    elif order.status in TERMINAL:
+        require_move(order, OrderStatus.accepted)  # a cancelled order is not taken on: 409
     session.flush()
     return ticket(session, order, fulfilment)
 

@@ -4,6 +4,7 @@ payment authorized (or nothing happens at all), idempotency."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -328,3 +329,16 @@ def test_keys_older_than_a_day_are_forgotten_and_may_then_be_reused(db_session, 
     assert again.replayed is False
     assert count(db_session, Order) == 2
     assert purge_idempotency_keys.name == "dispatch.purge_idempotency_keys"
+
+
+def test_a_closed_store_counts_the_wait_until_it_opens(db_session, w) -> None:
+    for store in (w.near, w.far):
+        stock(db_session, store, w.milk, 10)
+    w.near.opening_hours = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    w.near.timezone = "UTC"
+    db_session.flush()
+    with use_clock(FrozenClock(datetime(2026, 11, 23, 6, 30, 20, tzinfo=UTC))):
+        body = place_order(db_session, customer=w.customer, lines=[(w.milk, 1)])
+    near = next(c for c in body["explanation"]["candidates"] if c["code"] == w.near.code)
+    assert near["estimate"]["opens_in_s"] == 90 * 60 - 20
+    assert _codes(body) == [w.far.code]
