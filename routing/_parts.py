@@ -139,7 +139,11 @@ def improve_by_parts(
     `deadline`. Returns the best routes found; they are never worse than the input.
     """
     routes = {v.id: list(routes.get(v.id, ())) for v in problem.vehicles}
-    starts = {v: list(starts.get(v, [0] * len(stops))) for v, stops in routes.items()}
+    # One lower bound per stop; missing or stale ones (0) mean "as early as possible".
+    starts = {
+        v: [*starts.get(v, [])[: len(stops)], *[0] * (len(stops) - len(starts.get(v, [])))]
+        for v, stops in routes.items()
+    }
     if not problem.vehicles or not shipments:
         return PartsResult(routes, starts, 0, 0)
     rng = random.Random(seed)
@@ -166,3 +170,44 @@ def improve_by_parts(
             routes.update(new)
             starts.update(new_starts)
     return PartsResult(routes, starts, parts, improved)
+
+
+def split(
+    problem: Problem, routes: Routes, shipments: Sequence[Shipment], ways: int, seed: int
+) -> list[tuple[list[str], list[str]]]:
+    """Couriers in `ways` groups of neighbours (sizes differ by at most one), each with the
+    unassigned shipments nearest to it: (vehicle ids, unassigned shipment ids) per group.
+
+    Workers then search by parts inside their own group at the same time, on separate cores, and
+    their routes merge without conflict. Groups are cut by repeated bisection of the largest one
+    between two far-apart couriers, each courier placed by a stop in the middle of its route.
+    """
+    rng = random.Random(seed)
+    durations = problem.matrices[problem.vehicles[0].profile].durations
+    by_id = {s.id: s for s in shipments}
+
+    def anchor(vid: str) -> int:
+        stops = routes.get(vid, [])
+        if not stops:
+            return problem.vehicle(vid).start
+        stop = stops[len(stops) // 2]
+        s = by_id.get(stop.shipment_id) or problem.shipment(stop.shipment_id)
+        return s.pickup if stop.kind == "pickup" and s.pickup is not None else s.delivery
+
+    anchors = {v.id: anchor(v.id) for v in problem.vehicles}
+    groups = [[v.id for v in problem.vehicles]]
+    while len(groups) < ways and max(len(g) for g in groups) > 1:
+        group = max(groups, key=len)
+        groups.remove(group)
+        a = anchors[rng.choice(group)]
+        b = anchors[max(group, key=lambda v: int(durations[a, anchors[v]]))]
+        group.sort(key=lambda v: int(durations[anchors[v], a]) - int(durations[anchors[v], b]))
+        groups += [group[: len(group) // 2], group[len(group) // 2 :]]
+    routed = {stop.shipment_id for stops in routes.values() for stop in stops}
+    loose: list[list[str]] = [[] for _ in groups]
+    for s in shipments:
+        if s.id not in routed:
+            here = s.pickup if s.pickup is not None else s.delivery
+            nearest = min(range(len(groups)), key=lambda g: min(int(durations[anchors[v], here]) for v in groups[g]))
+            loose[nearest].append(s.id)
+    return list(zip(groups, loose, strict=True))

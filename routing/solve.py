@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import importlib.util
 import time
-import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
-from multiprocessing import current_process, get_context
-from multiprocessing.connection import Connection
-from typing import TypeVar
 
 from routing import _ortools
+from routing._by_parts import search_by_parts
 from routing._parts import PART_VEHICLES
 from routing._strategy import Outcome, Strategy
+from routing._workers import in_workers
 from routing.greedy import greedy
 from routing.params import Backend, SolveParams
 from routing.plan import Plan, SolverStats, Stop, build_plan, starts_loaded
@@ -31,8 +29,6 @@ from routing.problem import TIME_MAX, Problem, Shipment, Vehicle, unservable_rea
 #: when the limit is up has overrun and is killed (`_run_isolated`).
 RESERVE_SHARE = 0.1
 RESERVE_MAX_S = 0.25
-
-T = TypeVar("T")
 
 # Plain VRPTW on the OR-Tools backend (PyVRP is the default there, see `choose_backend`):
 # iterated local search with SISR ruins. Measured at 1 s on 12 Solomon instances (2 per class,
@@ -189,7 +185,10 @@ def _search(
     strategies = _portfolio(problem, params)
     kill_at = deadline + min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s)
     if backend == "ortools" and strategies[0].by_parts:
-        return _search_by_parts(problem, shipments, params, strategies, deadline, kill_at, warm, previous, fallback)
+        start = warm if warm is not None else {r.vehicle_id: r.stops for r in (fallback or greedy(problem)).routes}
+        return search_by_parts(
+            problem, shipments, params, strategies, deadline, kill_at, start, previous, warm=warm is not None
+        )
     # Worker i gets seed + i, so a PyVRP portfolio explores differently too; with a warm start
     # only the first worker uses it and the others search from scratch, for diversity.
     calls = [
@@ -207,100 +206,7 @@ def _search(
         )
         for i, s in enumerate(strategies)
     ]
-    return _in_workers(calls, kill_at)
-
-
-def _search_by_parts(
-    problem: Problem,
-    shipments: Sequence[Shipment],
-    params: SolveParams,
-    strategies: Sequence[Strategy],
-    deadline: float,
-    kill_at: float,
-    warm: Mapping[str, Sequence[Stop]] | None,
-    previous: Mapping[str, str] | None,
-    fallback: Plan | None,
-) -> list[Outcome]:
-    """Every worker improves the same start by parts, each with its own seed.
-
-    The start is the warm start, else the better of the greedy plan and an OR-Tools insertion
-    solution. That one is built once, before the workers fork: built by each worker, it took twice
-    the CPU while both compete for the same two cores.
-    """
-    source = warm if warm is not None else {r.vehicle_id: r.stops for r in (fallback or greedy(problem)).routes}
-    start: tuple[dict[str, list[Stop]], dict[str, list[int]]] = (
-        {vid: list(stops) for vid, stops in source.items()},
-        {},
-    )
-    if warm is None and len(shipments) <= _ortools.CONSTRUCT_MAX_SHIPMENTS:
-        cap = time.monotonic() + _ortools.CONSTRUCT_SHARE * (deadline - time.monotonic())
-        build = partial(_ortools.construct_start, problem, shipments, params, cap, start, previous)
-        start = next(iter(_in_workers([build], cap + (kill_at - deadline))), start)
-    calls = [
-        partial(
-            _ortools.run_by_parts,
-            problem,
-            shipments,
-            replace(params, seed=params.seed + i),
-            s,
-            deadline,
-            start,
-            previous,
-            warm=warm is not None,
-        )
-        for i, s in enumerate(strategies)
-    ]
-    return _in_workers(calls, kill_at)
-
-
-def _in_workers(calls: Sequence[Callable[[], T]], kill_at: float) -> list[T]:
-    if current_process().daemon:  # e.g. a Celery prefork worker: no children allowed
-        return [call() for call in calls]
-    return _run_isolated(calls, kill_at)
-
-
-def _worker(conn: Connection, call: Callable[[], object]) -> None:
-    try:
-        conn.send(("ok", call()))
-    except Exception:  # report the bug to the parent instead of dying silently
-        conn.send(("error", traceback.format_exc()))
-    finally:
-        conn.close()
-
-
-def _run_isolated(calls: Sequence[Callable[[], T]], kill_at: float) -> list[T]:
-    """Run each call in its own forked process and kill it if it overruns.
-
-    OR-Tools does not always honour its time limit: on 1,000 orders a neighbourhood scan ran for
-    two minutes past a 5 s limit, deaf to `CancelSearch`. A process can be killed; its result is
-    lost, and `solve` falls back to the greedy plan if no worker finished. Fork also lets workers
-    inherit the matrices (and the calls themselves) without pickling them.
-    """
-    ctx = get_context("fork")
-    running = []
-    for call in calls:
-        receiver, sender = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_worker, args=(sender, call), daemon=True)
-        process.start()
-        sender.close()
-        running.append((process, receiver))
-    results: list[T] = []
-    for process, receiver in running:
-        if receiver.poll(max(0.0, kill_at - time.monotonic())):
-            try:
-                kind, payload = receiver.recv()
-            except EOFError:  # the worker died (e.g. out of memory)
-                kind, payload = "died", None
-            if kind == "error":
-                raise RuntimeError(f"routing worker failed:\n{payload}")
-            if kind == "ok":
-                results.append(payload)
-        # Its answer is in (or it overran): no need to wait for the process to tear down.
-        process.join(0.05)
-        if process.is_alive():
-            process.kill()
-            process.join()
-    return results
+    return in_workers(calls, kill_at)
 
 
 def sanitize_routes(problem: Problem, initial: Plan, routable: set[str]) -> dict[str, list[Stop]]:

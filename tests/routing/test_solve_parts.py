@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from routing._parts import PART_VEHICLES, Routes, Starts, improve_by_parts
+from routing._parts import PART_VEHICLES, Routes, Starts, improve_by_parts, split
 from routing.check import check_plan
 from routing.greedy import greedy
 from routing.params import SolveParams
@@ -136,3 +136,16 @@ def test_warm_start_by_parts_keeps_a_stable_plan_stable() -> None:
     assert again.assignment() == first.assignment()
     assert again.cost.reassignment == 0
     assert again.cost.total <= first.cost.total
+
+
+def test_split_gives_every_courier_and_unassigned_shipment_one_group() -> None:
+    problem = city(8, orders=20, couriers=9)
+    routes = {r.vehicle_id: list(r.stops) for r in greedy(problem).routes}
+    dropped = {stop.shipment_id for stop in routes["c0"]}
+    routes["c0"] = []  # its shipments are now unassigned
+    groups = split(problem, routes, problem.shipments, 2, seed=0)
+    assert len(groups) == 2
+    vehicles = [v for group, _ in groups for v in group]
+    assert sorted(vehicles) == sorted(v.id for v in problem.vehicles)
+    assert sorted(len(group) for group, _ in groups) == [4, 5]
+    assert sorted(sid for _, loose in groups for sid in loose) == sorted(dropped)

@@ -1,0 +1,109 @@
+"""How `routing.solve` runs a search by parts (`routing._parts`) on several cores.
+
+First an OR-Tools insertion solution is built once, in one worker, and kept if it beats the start
+it was given (the greedy plan). Then the couriers are split into as many groups of neighbours as
+there are workers; each worker searches by parts inside its own group, the groups' routes merge
+without conflict, and the next round splits differently, so that couriers on a border meet
+others. On two cores that is twice the parts per second of one worker, where independent workers
+with different seeds would only keep the better of two searches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import partial
+
+from routing import _ortools
+from routing._parts import Routes, Starts, split
+from routing._strategy import Outcome, Strategy
+from routing._workers import in_workers
+from routing.params import SolveParams
+from routing.plan import SolverStats, Stop, build_plan
+from routing.problem import Problem, Shipment
+
+#: Length of one round of group searches: long enough for many parts per group (~20 at 50 ms),
+#: short enough for a few re-splits within a 5 s dispatch cycle.
+ROUND_S = 1.5
+
+
+def search_by_parts(
+    problem: Problem,
+    shipments: Sequence[Shipment],
+    params: SolveParams,
+    strategies: Sequence[Strategy],
+    deadline: float,
+    kill_at: float,
+    start: Mapping[str, Sequence[Stop]],
+    previous: Mapping[str, str] | None,
+    *,
+    warm: bool,
+) -> list[Outcome]:
+    """Improve `start` (a warm start when `warm`, else the greedy plan) by parts until `deadline`
+    with `len(strategies)` workers; a worker that overruns `deadline` is killed at `kill_at`."""
+    grace = kill_at - deadline
+    begin: tuple[Routes, Starts] = ({vid: list(stops) for vid, stops in start.items()}, {})
+    if not warm and len(shipments) <= _ortools.CONSTRUCT_MAX_SHIPMENTS:
+        cap = time.monotonic() + _ortools.CONSTRUCT_SHARE * (deadline - time.monotonic())
+        build = partial(_ortools.construct_start, problem, shipments, params, cap, begin, previous)
+        begin = next(iter(in_workers([build], cap + grace)), begin)
+    routes, starts = begin
+    ways = len(strategies)
+    rounds = max(1, round((deadline - time.monotonic()) / ROUND_S)) if ways > 1 else 1
+    parts = improved = 0
+    for r in range(rounds):
+        now = time.monotonic()
+        end = now + (deadline - now) / (rounds - r)
+        groups = split(problem, routes, shipments, ways, params.seed + r)
+        calls = [
+            partial(
+                _improve_group,
+                problem,
+                shipments,
+                replace(params, seed=params.seed + r * ways + i),
+                strategies[i],
+                end,
+                (routes, starts),
+                group,
+                previous,
+                warm,
+            )
+            for i, group in enumerate(groups)
+        ]
+        for outcome in in_workers(calls, end + grace):  # a group whose worker overran keeps its routes
+            routes.update(outcome.sequences)
+            starts.update(outcome.starts)
+            parts += outcome.branches
+            improved += outcome.solutions
+    stats = SolverStats("ortools", "", 0.0)
+    objective = build_plan(problem, routes, stats, starts=starts, previous=previous).cost.total
+    name = strategies[0].name + (f"+{ways}-groups" if ways > 1 else "")
+    return [Outcome(routes, starts, "success", objective, improved, parts, name, warm)]
+
+
+def _improve_group(
+    problem: Problem,
+    shipments: Sequence[Shipment],
+    params: SolveParams,
+    strategy: Strategy,
+    deadline: float,
+    start: tuple[Routes, Starts],
+    group: tuple[list[str], list[str]],
+    previous: Mapping[str, str] | None,
+    warm: bool,
+) -> Outcome:
+    """Search by parts on the sub-problem of one group: its couriers, the shipments on their
+    routes or fixed to them, and the unassigned shipments given to the group."""
+    vehicles, loose = group
+    routes, starts = start
+    keep = {stop.shipment_id for v in vehicles for stop in routes.get(v, [])} | set(loose)
+    keep |= {sid for v in vehicles for sid in (*problem.vehicle(v).on_board, *problem.vehicle(v).assigned)}
+    sub = replace(
+        problem,
+        vehicles=tuple(problem.vehicle(v) for v in vehicles),
+        shipments=tuple(s for s in problem.shipments if s.id in keep),
+    )
+    sub_start = ({v: list(routes.get(v, [])) for v in vehicles}, {v: starts[v] for v in vehicles if v in starts})
+    routable = [s for s in shipments if s.id in keep]
+    return _ortools.run_by_parts(sub, routable, params, strategy, deadline, sub_start, previous, warm=warm)
