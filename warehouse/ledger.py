@@ -1,10 +1,11 @@
 """The one way stock levels change: a guarded UPDATE and its ledger line, in one transaction.
 
-Every service (reservations, picking, receipts, counts, transfers) goes through `move`, so the
-ledger replays to the levels by construction. The UPDATE carries its own condition, so two
-concurrent buyers of the last unit cannot both succeed (the second one's UPDATE re-checks the
-row after the first commits and matches nothing), and the table's CHECK constraint is a second
-wall behind it.
+Every service (picking, releases, receipts, counts, transfers) goes through `move`, so the
+ledger replays to the levels by construction. The one other writer is the reservation hot path
+(`warehouse.hold_repository`), which runs the same guard and writes its ledger line in the
+same statement. The UPDATE carries its own condition, so two concurrent buyers of the last
+unit cannot both succeed (the second one's UPDATE re-checks the row after the first commits
+and matches nothing), and the table's CHECK constraint is a second wall behind it.
 """
 
 from __future__ import annotations

@@ -113,6 +113,9 @@ def replenish_location(
             _unfillable(session, location_id, sku_id, shortfall=need, detail=why_not)
         return ReplenishmentResult(location_id, shortfalls=dict(needs), stock_outs=stock_outs)
 
+    # The open truck on this leg before the source's levels: dispatching or cancelling it locks
+    # the transfer and then those levels, so taking them the other way round could deadlock.
+    repo.open_replenishment_transfer(session, from_location_id=source.id, to_location_id=location.id)
     spare = repo.lock_available(session, location_id=source.id, sku_ids=needs.keys())
     for sku_id in sorted(spare):
         # The parent's lapsed checkout holds are spare too; release them now that the rows are ours.

@@ -1,7 +1,8 @@
 """All SQL of stock levels, reservations, stock views and the ledger reader.
 
-Level *changes* are not here: they go through `warehouse.ledger.move`. This module reads levels,
-locks them, and reads/writes reservations. Locking discipline (why nothing here deadlocks):
+Level *changes* are not here: they go through `warehouse.ledger.move` (and, for new holds,
+`warehouse.hold_repository`). This module reads levels, locks them, and reads/writes
+reservations. Locking discipline (why nothing here deadlocks):
 
 1. Level rows are locked before reservation rows, and levels in (location_id, sku_id) order.
 2. A reservation row may be waited for (`FOR UPDATE`) only by a transaction that already holds
@@ -28,15 +29,6 @@ Pair = tuple[uuid.UUID, uuid.UUID]  # (location_id, sku_id)
 
 
 @dataclass(frozen=True, slots=True)
-class Peek:
-    """A level as seen before locking it: its policy and what expired holds still sit on it."""
-
-    reorder_point: int
-    target_level: int
-    expired: int
-
-
-@dataclass(frozen=True, slots=True)
 class Closed:
     """A reservation that a statement here just closed (its units still to be released)."""
 
@@ -55,17 +47,6 @@ class LockedLevel:
 
 
 # --- the reservation hot path (plain SQL: it runs thousands of times a second) --------------------
-
-_PEEK = text(
-    """
-    SELECT l.sku_id, l.reorder_point, l.target_level,
-           (SELECT coalesce(sum(r.qty), 0) FROM stock_reservations r
-             WHERE r.location_id = l.location_id AND r.sku_id = l.sku_id
-               AND r.status = 'active' AND r.expires_at <= :now) AS expired
-      FROM stock_levels l
-     WHERE l.location_id = :loc AND l.sku_id = ANY(CAST(:skus AS uuid[]))
-    """
-)
 
 # Caller holds the levels; SKIP LOCKED because a reservation locked by someone else is being
 # closed by them right now (and because rule 2 forbids waiting for it here).
@@ -98,28 +79,12 @@ _DUE = text(
     """
 )
 
-_INSERT_RESERVATIONS = text(
-    """
-    INSERT INTO stock_reservations
-        (id, location_id, sku_id, qty, holder_id, holder_line, status, expires_at, created_at)
-    VALUES (:id, :location_id, :sku_id, :qty, :holder_id, :holder_line, 'active', :expires_at, :created_at)
-    """
-)
-
 _LOCK_LEVEL = text(
     """
     SELECT on_hand, reserved, reorder_point, target_level FROM stock_levels
      WHERE location_id = :loc AND sku_id = :sku FOR UPDATE
     """
 )
-
-
-def peek(
-    session: Session, *, location_id: uuid.UUID, sku_ids: Sequence[uuid.UUID], now: datetime
-) -> dict[uuid.UUID, Peek]:
-    """Policy and expired-but-unreleased units of the levels that exist (no locks taken)."""
-    rows = session.execute(_PEEK, {"loc": location_id, "skus": list(sku_ids), "now": now})
-    return {row.sku_id: Peek(row.reorder_point, row.target_level, int(row.expired)) for row in rows}
 
 
 def lock_level(session: Session, *, location_id: uuid.UUID, sku_id: uuid.UUID) -> LockedLevel | None:
@@ -142,10 +107,6 @@ def lock_levels(session: Session, pairs: Iterable[Pair], *, skip_locked: bool = 
         .with_for_update(skip_locked=skip_locked)
     )
     return {(row.location_id, row.sku_id) for row in session.execute(stmt)}
-
-
-def insert_reservations(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    session.execute(_INSERT_RESERVATIONS, list(rows))
 
 
 def reclaim_expired(

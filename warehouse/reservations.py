@@ -2,24 +2,26 @@
 
 The API other packages use (services: `session` first, keyword-only, flush never commit):
 
-- `reserve(...)`  all-or-nothing across lines, in its own SAVEPOINT: on failure only its own work
-  is undone and `InsufficientStock` (409) carries per-line availability, so checkout can try
-  the next location in the same transaction.
+- `reserve(...)`  all-or-nothing across lines, in one statement inside its own SAVEPOINT
+  (`warehouse.hold_repository`): a refusal changes nothing, lets go of its row locks, and
+  `InsufficientStock` (409) carries per-line availability, so checkout can try the next
+  location in the same transaction.
 - `release(...)`, `commit(...)` (pick or transfer_out, possibly short), `commit_holder(...)`,
   `extend(...)` (paid: lift or move the expiry) — defined in `reservation_closing`.
 - `expire_due(...)` (the sweeper), `reclaim_locked(...)`, `available(...)`, `holds_of(...)`.
 
-Every level change goes through `ledger.move` (reserve (0,+q), release (0,−q), pick (−q,−q)),
-so the ledger replays to the levels. Locking follows `warehouse.repository`'s discipline:
-levels first, in (location, sku) order; reservations after, waited for only by their level's
-holder. "An expired hold is never available, even before the sweep": `reserve` first reclaims
-expired holds on the rows it touches, and every availability figure adds them back.
+Every level change writes its ledger line in the same statement (reserve (0,+q) in the hold
+statement; release (0,−q) and pick (−q,−q) through `ledger.move`), so the ledger replays to the
+levels. Locking follows `warehouse.repository`'s discipline: levels first, in (location, sku)
+order; reservations after, waited for only by their level's holder. "An expired hold is never
+available, even before the sweep": every availability figure adds lapsed holds back, and a
+`reserve` that they would block releases them on the spot and tries again.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -27,9 +29,9 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from core import clock
 from warehouse import repository as repo
 from warehouse import reservation_rules as rules
-from warehouse.errors import InsufficientStock, UnknownStockLevel
-from warehouse.ledger import Level, move
-from warehouse.models import MovementKind, ReservationStatus, StockReservation
+from warehouse.errors import InsufficientStock
+from warehouse.hold_repository import HeldLevel, HoldLine, hold_all
+from warehouse.models import ReservationStatus, StockReservation
 from warehouse.replenishment_requests import request_replenishment
 from warehouse.reservation_closing import Commitment, commit, commit_holder, extend, release
 
@@ -70,101 +72,71 @@ def reserve(
     now = clock.now()
     deadline = rules.deadline(now=now, ttl_s=ttl_s, expires_at=expires_at, indefinite=indefinite)
     wanted, first_index = rules.merge_lines(lines)
-    skus = sorted(wanted)  # the one lock order of every stock writer: no deadlocks between them
-    ids = {sku: uuid.uuid4() for sku in skus}
+    # SKU order: the one lock order of every stock writer, so none of them deadlock each other.
+    holds = [HoldLine(sku, wanted[sku], uuid.uuid4(), first_index[sku]) for sku in sorted(wanted)]
     note = reason[:200] or f"hold for {holder_id}"
-    levels: dict[uuid.UUID, Level] = {}
-    try:
-        with session.begin_nested():
-            peeks = repo.peek(session, location_id=location_id, sku_ids=skus, now=now)
-            if len(peeks) < len(skus):
-                raise UnknownStockLevel("This location does not stock every SKU.")
-            # Inserted before the levels are touched, so that the hot rows stay locked for as
-            # few round trips as possible (the level locks last until the caller commits).
-            repo.insert_reservations(
-                session,
-                [
-                    {
-                        "id": ids[sku],
-                        "location_id": location_id,
-                        "sku_id": sku,
-                        "qty": wanted[sku],
-                        "holder_id": holder_id,
-                        "holder_line": first_index[sku],
-                        "expires_at": deadline,
-                        "created_at": now,
-                    }
-                    for sku in skus
-                ],
-            )
-            for sku in skus:
-                peeked = peeks[sku].expired > 0
-                if peeked:
-                    _reclaim(session, location_id=location_id, sku_id=sku, now=now)
-                levels[sku] = _hold(session, location_id, sku, wanted[sku], ids[sku], note, actor_id, now, peeked)
-    except (InsufficientStock, UnknownStockLevel):
-        raise _shortfall(session, location_id=location_id, wanted=wanted, now=now) from None
 
-    low = [sku for sku in skus if peeks[sku].target_level > 0 and levels[sku].available <= peeks[sku].reorder_point]
+    def attempt() -> dict[uuid.UUID, HeldLevel] | None:
+        return hold_all(
+            session,
+            location_id=location_id,
+            lines=holds,
+            holder_id=holder_id,
+            expires_at=deadline,
+            reason=note,
+            actor_id=actor_id,
+            now=now,
+        )
+
+    levels = attempt() or _reclaim_and_retry(session, location_id, holds, attempt, now)
+    low = [
+        sku
+        for sku, level in levels.items()
+        if level.target_level > 0 and level.on_hand - level.reserved <= level.reorder_point
+    ]
     if low:
         request_replenishment(session, location_id=location_id, sku_ids=low)
     return [
         _attach(
             session,
             StockReservation(
-                id=ids[sku],
+                id=h.reservation_id,
                 location_id=location_id,
-                sku_id=sku,
-                qty=wanted[sku],
+                sku_id=h.sku_id,
+                qty=h.qty,
                 holder_id=holder_id,
-                holder_line=first_index[sku],
+                holder_line=h.holder_line,
                 status=ReservationStatus.active,
                 expires_at=deadline,
                 created_at=now,
                 closed_at=None,
             ),
         )
-        for sku in skus
+        for h in holds
     ]
 
 
-def _hold(
+def _reclaim_and_retry(
     session: Session,
     location_id: uuid.UUID,
-    sku_id: uuid.UUID,
-    qty: int,
-    reservation_id: uuid.UUID,
-    note: str,
-    actor_id: uuid.UUID | None,
+    holds: Sequence[HoldLine],
+    attempt: Callable[[], dict[uuid.UUID, HeldLevel] | None],
     now: datetime,
-    reclaimed: bool,
-) -> Level:
-    def attempt() -> Level:
-        return move(
-            session,
-            location_id=location_id,
-            sku_id=sku_id,
-            kind=MovementKind.reserve,
-            reserved_delta=qty,
-            reason=note,
-            ref_id=reservation_id,
-            actor_id=actor_id,
-        )
-
-    try:
-        return attempt()
-    except InsufficientStock:
-        # A hold that expired after the peek (or was committed just after it) would still
-        # block this sale: reclaim once more, and retry only if that freed something.
-        if reclaimed or _reclaim(session, location_id=location_id, sku_id=sku_id, now=now) == 0:
-            raise
-        return attempt()
-
-
-def _reclaim(session: Session, *, location_id: uuid.UUID, sku_id: uuid.UUID, now: datetime) -> int:
-    """Release the expired holds on one level, locking the level first; returns units freed."""
-    repo.lock_level(session, location_id=location_id, sku_id=sku_id)
-    return reclaim_locked(session, location_id=location_id, sku_id=sku_id, now=now)
+) -> dict[uuid.UUID, HeldLevel]:
+    """The slow path, after a refusal. Lapsed holds may be what blocked a line, or a release
+    that committed while the guard looked at an older row version: lock the levels (SKU order,
+    like the hold itself), release the lapsed holds on them, and try once more — now against
+    the newest rows, which nobody else can change. A second refusal is a real shortage; the
+    savepoint around all this undoes the releases and lets go of the locks."""
+    with session.begin_nested():
+        locked = repo.lock_levels(session, {(location_id, h.sku_id) for h in holds})
+        for h in holds:
+            if (location_id, h.sku_id) in locked:
+                reclaim_locked(session, location_id=location_id, sku_id=h.sku_id, now=now)
+        levels = attempt()
+        if levels is None:
+            raise _shortfall(session, location_id=location_id, holds=holds, now=now)
+    return levels
 
 
 def reclaim_locked(session: Session, *, location_id: uuid.UUID, sku_id: uuid.UUID, now: datetime | None = None) -> int:
@@ -178,13 +150,10 @@ def reclaim_locked(session: Session, *, location_id: uuid.UUID, sku_id: uuid.UUI
 
 
 def _shortfall(
-    session: Session, *, location_id: uuid.UUID, wanted: dict[uuid.UUID, int], now: datetime
+    session: Session, *, location_id: uuid.UUID, holds: Sequence[HoldLine], now: datetime
 ) -> InsufficientStock:
-    have = repo.availability(session, location_id=location_id, sku_ids=list(wanted), now=now)
-    lines = [
-        {"sku_id": str(sku), "requested": qty, "available": max(have.get(sku, 0), 0)}
-        for sku, qty in sorted(wanted.items())
-    ]
+    have = repo.availability(session, location_id=location_id, sku_ids=[h.sku_id for h in holds], now=now)
+    lines = [{"sku_id": str(h.sku_id), "requested": h.qty, "available": max(have.get(h.sku_id, 0), 0)} for h in holds]
     return InsufficientStock("Not every line can be held at this location.", location_id=str(location_id), lines=lines)
 
 

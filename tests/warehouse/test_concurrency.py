@@ -242,3 +242,23 @@ def _store_with(session, quantities: list[int]) -> tuple[uuid.UUID, list[uuid.UU
         stock(session, store, sku, qty)
         skus.append(sku.id)
     return store.id, skus
+
+
+def test_a_refused_hold_lets_go_of_the_rows_it_locked(pool: Engine) -> None:
+    """A checkout that finds one location short moves on in the same transaction; meanwhile
+    nobody may be kept waiting on the rows it looked at (nor deadlock with it)."""
+    store, skus = _arrange(pool, lambda s: _store_with(s, [10, 1]))
+    with session_scope(pool) as checkout:
+        with pytest.raises(InsufficientStock):  # the first line fits and was held, the second not
+            reservations.reserve(
+                checkout, location_id=store, lines=[(skus[0], 5), (skus[1], 2)], holder_id=uuid.uuid4(), ttl_s=60
+            )
+        with session_scope(pool) as other:  # the checkout's transaction is still open
+            other.execute(text("SET LOCAL lock_timeout = '1s'"))
+            held = reservations.reserve(
+                other, location_id=store, lines=[(skus[0], 10), (skus[1], 1)], holder_id=uuid.uuid4(), ttl_s=60
+            )
+        assert [r.qty for r in held] == [10, 1] if skus[0] < skus[1] else [1, 10]
+    with session_scope(pool) as session:
+        assert (level_of(session, store, skus[0]), level_of(session, store, skus[1])) == ((10, 10), (1, 1))
+        assert_stock_invariants(session)

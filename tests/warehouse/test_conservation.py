@@ -283,7 +283,7 @@ def test_stock_is_conserved_while_sales_and_transfers_run_concurrently(committed
     stop_watching.set()
     watching.join(timeout=60)
 
-    assert errors == []
+    assert errors == [], [str(e)[:500] for e in errors]
     assert len(snapshots) >= 5
     assert [problems for problems in snapshots if problems] == []
 
