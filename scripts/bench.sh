@@ -8,6 +8,7 @@ mkdir -p "$out"
 shared=$(cd .. && pwd)/shared
 O2O=.venv/bin/o2o
 
+$O2O bench inventory --json "$out/inventory.json"
 $O2O bench street-matrix --json "$out/street_matrix.json"
 if [ -d "$shared/bench/solomon" ]; then
     $O2O bench routing --instances "$shared/bench/solomon" --bks "$shared/bench/solomon/bks.csv" \
