@@ -25,10 +25,13 @@ from routing.plan import Plan, SolverStats, Stop, build_plan, starts_loaded
 from routing.problem import TIME_MAX, Problem, Shipment, Vehicle, unservable_reason
 
 #: Share of the time limit kept back from the searches, for handing their plans back and pricing
-#: them, so that `solve` returns within its limit; at most RESERVE_MAX_S. A worker still busy
-#: when the limit is up has overrun and is killed (`_run_isolated`).
+#: them, so that `solve` returns within its limit; at most RESERVE_MAX_S.
 RESERVE_SHARE = 0.1
 RESERVE_MAX_S = 0.25
+#: A worker still busy this long after the limit has overrun and is killed (`routing._workers`).
+#: Not zero: on an overloaded machine a forked worker may wait that long for a core, and killing
+#: it would throw its plan away (measured: 8 runnable processes on 2 cores).
+OVERRUN_GRACE_S = 0.2
 
 # Plain VRPTW on the OR-Tools backend (PyVRP is the default there, see `choose_backend`):
 # iterated local search with SISR ruins. Measured at 1 s on 12 Solomon instances (2 per class,
@@ -183,7 +186,7 @@ def _search(
     fallback: Plan | None,
 ) -> list[Outcome]:
     strategies = _portfolio(problem, params)
-    kill_at = deadline + min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s)
+    kill_at = deadline + min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s) + OVERRUN_GRACE_S
     if backend == "ortools" and strategies[0].by_parts:
         start = warm if warm is not None else {r.vehicle_id: r.stops for r in (fallback or greedy(problem)).routes}
         return search_by_parts(
