@@ -259,15 +259,18 @@ class Hierarchy:
         if not len(sources) or not len(targets):
             return out
         nodes, buckets, target_rows = self._sweep_plan(targets)
-        # Upward searches return whole-graph rows, so they run a few sources at a time; the sweep
-        # costs a few numpy calls per bucket whatever the width, so it runs as wide as memory allows.
-        up_chunk = max(1, _QUERY_CELLS // max(self.node_count, 1))
-        chunk = max(up_chunk, _QUERY_CELLS // max(len(nodes), 1))
+        # Upward searches only reach the union of the sources' upward spaces (a few percent of a
+        # city): search that subgraph, since scipy's Dijkstra costs O(graph) per source to set up.
+        climb = np.flatnonzero(np.isfinite(dijkstra(self._up, indices=sources, min_only=True)))
+        subgraph = self._up[climb][:, climb]
+        starts = np.searchsorted(climb, sources)
+        at = np.minimum(np.searchsorted(climb, nodes), len(climb) - 1)
+        shared = climb[at] == nodes  # sweep nodes that an upward search can reach
+        chunk = max(1, _QUERY_CELLS // max(len(nodes), len(climb)))
         for a in range(0, len(sources), chunk):
-            block = sources[a : a + chunk]
-            dist = np.empty((len(nodes), len(block)))  # node-major: gathers read whole rows
-            for b in range(0, len(block), up_chunk):
-                dist[:, b : b + up_chunk] = dijkstra(self._up, indices=block[b : b + up_chunk])[:, nodes].T
+            block = starts[a : a + chunk]
+            dist = np.full((len(nodes), len(block)), np.inf)  # node-major: gathers read whole rows
+            dist[shared] = dijkstra(subgraph, indices=block)[:, at[shared]].T
             for heads, tails, weights in buckets:
                 arriving = dist[tails]
                 arriving += weights

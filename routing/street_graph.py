@@ -142,9 +142,8 @@ class StreetGraph:
         )
         file = self._cache_file(profile, with_hierarchy)
         started = time.perf_counter()
-        arrays = _read_npz(file) if file else None
-        if arrays is not None:
-            graph = RoutableGraph.from_arrays(arrays)
+        graph = self._load(file)
+        if graph is not None:
             prep = Preparation("cache", time.perf_counter() - started, 0.0, graph.node_count, with_hierarchy)
         else:
             graph = build_routable(self.network, vehicle, with_hierarchy=with_hierarchy)
@@ -157,6 +156,19 @@ class StreetGraph:
         self.preparations[profile] = prep
         nodes = graph.nodes
         self._trees[profile] = cKDTree(projected(self.network.lat[nodes], self.network.lon[nodes], self._lat0))
+        return graph
+
+    def _load(self, file: Path | None) -> RoutableGraph | None:
+        """A cached graph, or None when there is none or it cannot be used (then it is rebuilt)."""
+        arrays = _read_npz(file)
+        if arrays is None:
+            return None
+        try:
+            graph = RoutableGraph.from_arrays(arrays)
+        except (KeyError, ValueError, IndexError):  # an older or damaged entry
+            return None
+        if graph.node_count and int(graph.nodes.max()) >= self.network.node_count:
+            return None
         return graph
 
     def cache_key(self, profile: Profile, with_hierarchy: bool) -> str:

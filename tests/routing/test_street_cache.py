@@ -79,6 +79,18 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))  # no leftovers from the atomic write
 
 
+def test_a_cache_entry_of_another_shape_is_rebuilt(tmp_path: Path) -> None:
+    network = synthetic_city(4, 1.0)
+    graph = StreetGraph(network, cache_dir=tmp_path)
+    graph.prepare("car")
+    (entry,) = tmp_path.glob("graph-car-*.npz")
+    np.savez(entry, nodes=np.array([network.node_count + 5]))  # readable, but not a graph of this city
+    again = StreetGraph(network, cache_dir=tmp_path)
+    again.prepare("car")
+    assert again.preparations["car"].source == "built"
+    assert again.node_count("car") == graph.node_count("car")
+
+
 def test_osm_file_is_parsed_once_per_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = DATA / "small_town.osm.xml"
     first = StreetGraph.from_osm(source, cache_dir=tmp_path)
