@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from dispatch.models import Order
 from tests.dispatch.world import DOOR, World, build, count, level
 from tests.factories import auth_headers, stock
+from tests.problems import check_problem
 
 PROBLEM = "application/problem+json"
 
@@ -43,14 +44,6 @@ def _post(client, w: World, body, *, key: str | None = "key-1", who: str = "cust
     return client.post("/customer/orders", json=body, headers=headers)
 
 
-def _problem(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["code"] == code
-    problem: dict[str, Any] = response.json()
-    return problem
-
-
 def test_checkout_answers_201_with_where_when_how_much_and_why(client: TestClient, db_session, w) -> None:
     response = _post(client, w, _order(w, ("milk", 2), ("bread", 1), substitution="contact", note="ring twice"))
     assert response.status_code == 201, response.text
@@ -69,8 +62,8 @@ def test_checkout_answers_201_with_where_when_how_much_and_why(client: TestClien
 
 
 def test_without_an_idempotency_key_it_is_400_and_nothing_happens(client, db_session, w) -> None:
-    _problem(_post(client, w, _order(w, ("milk", 1)), key=None), 400, "idempotency_key_required")
-    _problem(_post(client, w, _order(w, ("milk", 1)), key="bad key"), 400, "invalid_idempotency_key")
+    check_problem(_post(client, w, _order(w, ("milk", 1)), key=None), 400, "idempotency_key_required")
+    check_problem(_post(client, w, _order(w, ("milk", 1)), key="bad key"), 400, "invalid_idempotency_key")
     assert count(db_session, Order) == 0
 
 
@@ -80,7 +73,7 @@ def test_a_retry_gets_the_same_response_and_a_changed_body_with_the_same_key_is_
     assert again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
-    _problem(_post(client, w, _order(w, ("milk", 2))), 422, "idempotency_key_reused")
+    check_problem(_post(client, w, _order(w, ("milk", 2))), 422, "idempotency_key_reused")
     # Another customer's identical key is theirs alone.
     assert _post(client, w, _order(w, ("milk", 1)), who="other").json()["id"] != first.json()["id"]
     assert count(db_session, Order) == 2
@@ -88,7 +81,7 @@ def test_a_retry_gets_the_same_response_and_a_changed_body_with_the_same_key_is_
 
 
 def test_a_declined_card_is_402_and_the_stock_stays_free(client, db_session, w) -> None:
-    _problem(_post(client, w, _order(w, ("milk", 3), payment_method="sim_decline")), 402, "payment_declined")
+    check_problem(_post(client, w, _order(w, ("milk", 3), payment_method="sim_decline")), 402, "payment_declined")
     assert level(db_session, w.near, w.milk) == (30, 0)
     assert count(db_session, Order) == 0
     # The same key may be retried with another card.
@@ -96,7 +89,7 @@ def test_a_declined_card_is_402_and_the_stock_stays_free(client, db_session, w) 
 
 
 def test_nothing_to_deliver_is_409_with_per_line_availability(client, w) -> None:
-    problem = _problem(_post(client, w, _order(w, ("milk", 20), ("ice", 1))), 409, "insufficient_stock")
+    problem = check_problem(_post(client, w, _order(w, ("milk", 20), ("ice", 1))), 409, "insufficient_stock")
     lines = {line["sku_id"]: line for line in problem["lines"]}
     assert lines[str(w.ice.id)]["available"] == 0
     assert lines[str(w.milk.id)] == {"sku_id": str(w.milk.id), "requested": 20, "available": 30}
@@ -133,18 +126,18 @@ def test_nothing_to_deliver_is_409_with_per_line_availability(client, w) -> None
 def test_bad_input_is_a_422_with_a_code(client, db_session, w, mutate, code) -> None:
     body = _order(w, ("milk", 1))
     mutate(body)
-    _problem(_post(client, w, body), 422, code)
+    check_problem(_post(client, w, body), 422, code)
     assert count(db_session, Order) == 0
 
 
 @pytest.mark.parametrize("raw", ['{"lat": NaN, "lon": 13.4}', '{"lat": 52.5, "lon": Infinity}'])
 def test_non_finite_coordinates_are_invalid_coordinates(client, w, raw) -> None:
     body = json.dumps(_order(w, ("milk", 1))).replace(json.dumps(DOOR), raw)
-    _problem(_post(client, w, body), 422, "invalid_coordinates")
+    check_problem(_post(client, w, body), 422, "invalid_coordinates")
 
 
 def test_more_than_the_skus_maximum_is_422(client, w) -> None:
-    problem = _problem(_post(client, w, _order(w, ("eggs", 6))), 422, "quantity_over_max")
+    problem = check_problem(_post(client, w, _order(w, ("eggs", 6))), 422, "quantity_over_max")
     assert problem["lines"] == [{"sku": w.eggs.code, "qty": 6, "max": 5}]
 
 
@@ -157,5 +150,5 @@ def test_malformed_json_is_never_a_500(client, w, body) -> None:
 
 def test_only_customers_check_out(client, w) -> None:
     staff = {**auth_headers(w.near_staff), "Idempotency-Key": "k"}
-    _problem(client.post("/customer/orders", json=_order(w, ("milk", 1)), headers=staff), 403, "forbidden_role")
-    _problem(client.post("/customer/orders", json=_order(w, ("milk", 1))), 401, "not_authenticated")
+    check_problem(client.post("/customer/orders", json=_order(w, ("milk", 1)), headers=staff), 403, "forbidden_role")
+    check_problem(client.post("/customer/orders", json=_order(w, ("milk", 1))), 401, "not_authenticated")

@@ -10,6 +10,7 @@ import pytest
 from core.auth.models import Role
 from stores.models import LocationKind
 from tests.factories import auth_headers, create_location
+from tests.problems import check_problem
 
 BERLIN = {"lat": 52.52, "lon": 13.405}
 
@@ -32,14 +33,6 @@ def body(**overrides) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-def assert_problem(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
-    assert problem["code"] == code, problem
-    return problem
 
 
 # --- create and read -----------------------------------------------------------------------------
@@ -80,17 +73,17 @@ def test_a_whole_chain_of_tiers_can_be_built(client, ops) -> None:
 
 
 def test_an_unknown_location_is_404(client, ops) -> None:
-    problem = assert_problem(client.get(f"/ops/locations/{uuid.uuid4()}", headers=ops), 404, "location_not_found")
+    problem = check_problem(client.get(f"/ops/locations/{uuid.uuid4()}", headers=ops), 404, "location_not_found")
     assert "location_id" in problem
 
 
 def test_a_taken_code_is_409(client, ops) -> None:
     first = client.post("/ops/locations", json=body(code="ST-TAKEN"), headers=ops)
     assert first.status_code == 201
-    assert_problem(client.post("/ops/locations", json=body(code="ST-TAKEN"), headers=ops), 409, "location_code_taken")
+    check_problem(client.post("/ops/locations", json=body(code="ST-TAKEN"), headers=ops), 409, "location_code_taken")
     other = client.post("/ops/locations", json=body(), headers=ops).json()
     renamed = client.patch(f"/ops/locations/{other['id']}", json={"code": "ST-TAKEN"}, headers=ops)
-    assert_problem(renamed, 409, "location_code_taken")
+    check_problem(renamed, 409, "location_code_taken")
 
 
 # --- coordinates ---------------------------------------------------------------------------------
@@ -115,24 +108,24 @@ def test_a_taken_code_is_409(client, ops) -> None:
 def test_bad_coordinates_are_422_invalid_coordinates(client, ops, raw_position: str) -> None:
     payload = '{"code": "ST-BAD", "name": "Bad", "kind": "store", "position": ' + raw_position + "}"
     response = client.post("/ops/locations", content=payload, headers={**ops, "content-type": "application/json"})
-    assert_problem(response, 422, "invalid_coordinates")
+    check_problem(response, 422, "invalid_coordinates")
 
 
 def test_a_latitude_beyond_90_next_to_a_plausible_one_hints_at_a_swap(client, ops) -> None:
     response = client.post("/ops/locations", json=body(position={"lat": 139.69, "lon": 35.68}), headers=ops)
-    problem = assert_problem(response, 422, "invalid_coordinates")
+    problem = check_problem(response, 422, "invalid_coordinates")
     assert "swapped" in problem["detail"]
 
 
 def test_a_position_missing_a_field_or_with_extra_ones_is_a_schema_error(client, ops) -> None:
     for position in ({"lat": 52.5}, {"lat": 52.5, "lon": 13.4, "alt": 30}):
-        assert_problem(client.post("/ops/locations", json=body(position=position), headers=ops), 422, "invalid_request")
+        check_problem(client.post("/ops/locations", json=body(position=position), headers=ops), 422, "invalid_request")
 
 
 def test_a_position_that_only_makes_sense_swapped_is_reported(client, ops, db_session) -> None:
     create_location(db_session, lat=52.52, lon=13.405)  # the network: a zone around central Berlin
     swapped = client.post("/ops/locations", json=body(position={"lat": 13.41, "lon": 52.51}), headers=ops)
-    problem = assert_problem(swapped, 422, "coordinates_possibly_swapped")
+    problem = check_problem(swapped, 422, "coordinates_possibly_swapped")
     assert problem["suggested"] == {"lat": 52.51, "lon": 13.41}
     # The same point the right way round is accepted, and so is a place simply outside the network.
     assert (
@@ -146,12 +139,12 @@ def test_moving_a_location_is_checked_the_same_way(client, ops, db_session) -> N
     create_location(db_session, lat=52.52, lon=13.405)
     store = client.post("/ops/locations", json=body(), headers=ops).json()
     url = f"/ops/locations/{store['id']}"
-    assert_problem(
+    check_problem(
         client.patch(url, json={"position": {"lat": 13.41, "lon": 52.51}}, headers=ops),
         422,
         "coordinates_possibly_swapped",
     )
-    assert_problem(
+    check_problem(
         client.patch(url, json={"position": {"lat": 100, "lon": 13.4}}, headers=ops), 422, "invalid_coordinates"
     )
     moved = client.patch(url, json={"position": {"lat": 52.53, "lon": 13.39}}, headers=ops)
@@ -176,12 +169,12 @@ def test_moving_a_location_is_checked_the_same_way(client, ops, db_session) -> N
 def test_a_parent_must_sit_on_a_strictly_higher_tier(client, ops, db_session, child_kind, parent_kind) -> None:
     parent = create_location(db_session, kind=parent_kind, with_zone=False)
     response = client.post("/ops/locations", json=body(kind=child_kind.value, parent_id=str(parent.id)), headers=ops)
-    problem = assert_problem(response, 422, "invalid_parent")
+    problem = check_problem(response, 422, "invalid_parent")
     assert "allowed_parent_kinds" in problem
 
 
 def test_an_unknown_parent_is_invalid(client, ops) -> None:
-    assert_problem(
+    check_problem(
         client.post("/ops/locations", json=body(parent_id=str(uuid.uuid4())), headers=ops), 422, "invalid_parent"
     )
 
@@ -190,9 +183,9 @@ def test_no_location_can_become_its_own_ancestor(client, ops, db_session) -> Non
     central = create_location(db_session, kind=LocationKind.central_warehouse, with_zone=False)
     dc = create_location(db_session, kind=LocationKind.distribution_centre, parent=central, with_zone=False)
     own = client.patch(f"/ops/locations/{dc.id}", json={"parent_id": str(dc.id)}, headers=ops)
-    assert_problem(own, 422, "invalid_parent")
+    check_problem(own, 422, "invalid_parent")
     loop = client.patch(f"/ops/locations/{central.id}", json={"parent_id": str(dc.id)}, headers=ops)
-    assert_problem(loop, 422, "invalid_parent")
+    check_problem(loop, 422, "invalid_parent")
 
 
 def test_a_kind_change_must_keep_the_tiers_in_order(client, ops, db_session) -> None:
@@ -200,12 +193,12 @@ def test_a_kind_change_must_keep_the_tiers_in_order(client, ops, db_session) -> 
     dc = create_location(db_session, kind=LocationKind.distribution_centre, parent=central, with_zone=False)
     create_location(db_session, kind=LocationKind.store, parent=dc)
     # Demoting the DC would put it on its children's tier.
-    problem = assert_problem(
+    problem = check_problem(
         client.patch(f"/ops/locations/{dc.id}", json={"kind": "store"}, headers=ops), 422, "invalid_parent"
     )
     assert problem["child_kinds"] == ["store"]
     # Promoting it would put it on its own parent's tier.
-    assert_problem(
+    check_problem(
         client.patch(f"/ops/locations/{dc.id}", json={"kind": "central_warehouse"}, headers=ops), 422, "invalid_parent"
     )
 
@@ -225,7 +218,7 @@ def test_a_parent_can_be_changed_and_detached(client, ops, db_session) -> None:
 
 @pytest.mark.parametrize("timezone", ["Mars/Olympus", "../../etc/passwd", "", "europe/berlin", "CET+1"])
 def test_an_unknown_time_zone_is_refused(client, ops, timezone: str) -> None:
-    assert_problem(client.post("/ops/locations", json=body(timezone=timezone), headers=ops), 422, "invalid_timezone")
+    check_problem(client.post("/ops/locations", json=body(timezone=timezone), headers=ops), 422, "invalid_timezone")
 
 
 @pytest.mark.parametrize(
@@ -248,7 +241,7 @@ def test_an_unknown_time_zone_is_refused(client, ops, timezone: str) -> None:
     ],
 )
 def test_malformed_opening_hours_are_422(client, ops, hours) -> None:
-    problem = assert_problem(
+    problem = check_problem(
         client.post("/ops/locations", json=body(opening_hours=hours), headers=ops), 422, "invalid_opening_hours"
     )
     assert problem["detail"]
@@ -266,9 +259,7 @@ def test_opening_hours_may_touch_and_may_run_to_midnight(client, ops) -> None:
     [{"staff": -1}, {"staff": 501}, {"seconds_per_line": 0}, {"pack_seconds": -5}, {"staff": 1.5}, {"crew": 3}],
 )
 def test_pick_capacity_is_bounded(client, ops, capacity) -> None:
-    assert_problem(
-        client.post("/ops/locations", json=body(pick_capacity=capacity), headers=ops), 422, "invalid_request"
-    )
+    check_problem(client.post("/ops/locations", json=body(pick_capacity=capacity), headers=ops), 422, "invalid_request")
 
 
 @pytest.mark.parametrize(
@@ -284,7 +275,7 @@ def test_pick_capacity_is_bounded(client, ops, capacity) -> None:
     ],
 )
 def test_strings_and_kinds_are_bounded(client, ops, override) -> None:
-    assert_problem(client.post("/ops/locations", json=body(**override), headers=ops), 422, "invalid_request")
+    check_problem(client.post("/ops/locations", json=body(**override), headers=ops), 422, "invalid_request")
 
 
 # --- edit ----------------------------------------------------------------------------------------
@@ -312,14 +303,14 @@ def test_an_edit_cannot_null_a_required_field(client, ops) -> None:
     store = client.post("/ops/locations", json=body(), headers=ops).json()
     for field in ("position", "name", "kind", "opening_hours", "active"):
         response = client.patch(f"/ops/locations/{store['id']}", json={field: None}, headers=ops)
-        assert_problem(response, 422, "invalid_request")
+        check_problem(response, 422, "invalid_request")
 
 
 def test_edits_validate_hours_and_time_zone(client, ops) -> None:
     store = client.post("/ops/locations", json=body(), headers=ops).json()
     url = f"/ops/locations/{store['id']}"
-    assert_problem(client.patch(url, json={"timezone": "Nowhere/Else"}, headers=ops), 422, "invalid_timezone")
-    assert_problem(
+    check_problem(client.patch(url, json={"timezone": "Nowhere/Else"}, headers=ops), 422, "invalid_timezone")
+    check_problem(
         client.patch(url, json={"opening_hours": {"sun": [["10", "18"]]}}, headers=ops), 422, "invalid_opening_hours"
     )
     changed = client.patch(url, json={"timezone": "Europe/Lisbon", "opening_hours": {}}, headers=ops).json()
@@ -352,7 +343,7 @@ def test_search_treats_wildcards_literally(client, ops, db_session) -> None:
 
 @pytest.mark.parametrize("params", [{"limit": 101}, {"limit": 0}, {"offset": -1}, {"kind": "shop"}, {"q": "x" * 101}])
 def test_page_size_is_at_most_100(client, ops, params) -> None:
-    assert_problem(client.get("/ops/locations", params=params, headers=ops), 422, "invalid_request")
+    check_problem(client.get("/ops/locations", params=params, headers=ops), 422, "invalid_request")
 
 
 # --- who may call --------------------------------------------------------------------------------
@@ -376,7 +367,7 @@ def test_anonymous_callers_get_401_everywhere(client, db_session) -> None:
     store = create_location(db_session)
     for method, path, payload in _routes(str(store.id)):
         response = client.request(method, path, json=payload)
-        assert_problem(response, 401, "not_authenticated")
+        check_problem(response, 401, "not_authenticated")
 
 
 @pytest.mark.parametrize("role", [Role.customer, Role.courier, Role.staff])
@@ -385,7 +376,7 @@ def test_customers_couriers_and_staff_get_403_everywhere(client, db_session, mak
     user = make_user(role=role, location_id=store.id if role is Role.staff else None)
     for method, path, payload in _routes(str(store.id)):
         response = client.request(method, path, json=payload, headers=auth_headers(user))
-        assert_problem(response, 403, "forbidden_role")
+        check_problem(response, 403, "forbidden_role")
 
 
 @pytest.mark.parametrize("role", [Role.dispatcher, Role.admin])

@@ -10,6 +10,7 @@ import pytest
 from core.auth.models import Role
 from stores.models import LocationKind
 from tests.factories import auth_headers, create_location, square_zone
+from tests.problems import check_problem
 
 # A rectangle over central Berlin: lon 13.38–13.43, lat 52.51–52.53.
 RING = [[13.38, 52.51], [13.43, 52.51], [13.43, 52.53], [13.38, 52.53], [13.38, 52.51]]
@@ -30,12 +31,8 @@ def put_zone(client, ops, location, zone):
     return client.put(f"/ops/locations/{location.id}/zone", json=zone, headers=ops)
 
 
-def assert_problem(response, code: str, status: int = 422) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
-    assert problem["code"] == code, problem
-    return problem
+def check_zone_problem(response: Any, code: str, status: int = 422) -> dict[str, Any]:
+    return check_problem(response, status, code)
 
 
 def circle(lat: float, lon: float, radius_deg: float, n: int) -> list[list[float]]:
@@ -85,22 +82,22 @@ def test_a_zone_can_be_replaced_and_removed(client, ops, store) -> None:
     moved = {"type": "Polygon", "coordinates": [[[lon + 0.01, lat] for lon, lat in RING]]}
     assert put_zone(client, ops, store, moved).json()["geometry"]["coordinates"] == [moved["coordinates"]]
     assert client.delete(f"/ops/locations/{store.id}/zone", headers=ops).status_code == 204
-    assert_problem(client.get(f"/ops/locations/{store.id}/zone", headers=ops), "zone_not_set", 404)
+    check_zone_problem(client.get(f"/ops/locations/{store.id}/zone", headers=ops), "zone_not_set", 404)
 
 
 def test_a_location_without_a_zone_has_none_to_show(client, ops, store) -> None:
-    assert_problem(client.get(f"/ops/locations/{store.id}/zone", headers=ops), "zone_not_set", 404)
+    check_zone_problem(client.get(f"/ops/locations/{store.id}/zone", headers=ops), "zone_not_set", 404)
 
 
 def test_warehouses_and_stations_do_not_take_zones(client, ops, db_session) -> None:
     for kind in (LocationKind.central_warehouse, LocationKind.delivery_station):
         location = create_location(db_session, kind=kind, with_zone=False)
-        assert_problem(put_zone(client, ops, location, POLYGON), "zone_not_allowed")
+        check_zone_problem(put_zone(client, ops, location, POLYGON), "zone_not_allowed")
 
 
 def test_a_zone_for_an_unknown_location_is_404(client, ops) -> None:
     response = client.put("/ops/locations/00000000-0000-0000-0000-000000000000/zone", json=POLYGON, headers=ops)
-    assert_problem(response, "location_not_found", 404)
+    check_zone_problem(response, "location_not_found", 404)
 
 
 # --- invalid shapes ------------------------------------------------------------------------------
@@ -111,11 +108,11 @@ def test_a_bowtie_is_refused_with_postgis_reason(client, ops, store) -> None:
         "type": "Polygon",
         "coordinates": [[[13.0, 52.0], [13.1, 52.1], [13.1, 52.0], [13.0, 52.1], [13.0, 52.0]]],
     }
-    problem = assert_problem(put_zone(client, ops, store, bowtie), "invalid_zone")
+    problem = check_zone_problem(put_zone(client, ops, store, bowtie), "invalid_zone")
     assert "Self-intersection" in problem["detail"]
     assert problem["reason"].startswith("Self-intersection")
     # Nothing was stored, repaired or otherwise.
-    assert_problem(client.get(f"/ops/locations/{store.id}/zone", headers=ops), "zone_not_set", 404)
+    check_zone_problem(client.get(f"/ops/locations/{store.id}/zone", headers=ops), "zone_not_set", 404)
 
 
 @pytest.mark.parametrize(
@@ -134,7 +131,7 @@ def test_a_bowtie_is_refused_with_postgis_reason(client, ops, store) -> None:
     ],
 )
 def test_malformed_and_degenerate_rings_are_invalid_zones(client, ops, store, coordinates, expected) -> None:
-    problem = assert_problem(
+    problem = check_zone_problem(
         put_zone(client, ops, store, {"type": "Polygon", "coordinates": coordinates}), "invalid_zone"
     )
     assert expected in problem["detail"]
@@ -142,7 +139,7 @@ def test_malformed_and_degenerate_rings_are_invalid_zones(client, ops, store, co
 
 def test_a_hole_outside_its_shell_is_refused(client, ops, store) -> None:
     outside = [[14.0, 53.0], [14.0, 53.1], [14.1, 53.1], [14.1, 53.0], [14.0, 53.0]]
-    problem = assert_problem(
+    problem = check_zone_problem(
         put_zone(client, ops, store, {"type": "Polygon", "coordinates": [RING, outside]}), "invalid_zone"
     )
     assert "Hole lies outside shell" in problem["reason"]
@@ -150,7 +147,7 @@ def test_a_hole_outside_its_shell_is_refused(client, ops, store) -> None:
 
 def test_overlapping_parts_of_a_multipolygon_are_refused(client, ops, store) -> None:
     shifted = [[lon + 0.01, lat] for lon, lat in RING]
-    assert_problem(
+    check_zone_problem(
         put_zone(client, ops, store, {"type": "MultiPolygon", "coordinates": [[RING], [shifted]]}), "invalid_zone"
     )
 
@@ -169,11 +166,11 @@ def test_overlapping_parts_of_a_multipolygon_are_refused(client, ops, store) -> 
     ],
 )
 def test_anything_but_a_polygon_or_multipolygon_is_the_wrong_type(client, ops, store, zone) -> None:
-    assert_problem(put_zone(client, ops, store, zone), "invalid_zone_type")
+    check_zone_problem(put_zone(client, ops, store, zone), "invalid_zone_type")
 
 
 def test_a_body_that_is_not_an_object_is_a_schema_error(client, ops, store) -> None:
-    assert_problem(client.put(f"/ops/locations/{store.id}/zone", json=[RING], headers=ops), "invalid_request")
+    check_zone_problem(client.put(f"/ops/locations/{store.id}/zone", json=[RING], headers=ops), "invalid_request")
 
 
 @pytest.mark.parametrize(
@@ -194,12 +191,12 @@ def test_bad_coordinates_inside_a_zone_are_invalid_coordinates(client, ops, stor
     response = client.put(
         f"/ops/locations/{store.id}/zone", content=payload, headers={**ops, "content-type": "application/json"}
     )
-    assert_problem(response, "invalid_coordinates")
+    check_zone_problem(response, "invalid_coordinates")
 
 
 def test_more_than_ten_thousand_vertices_is_too_complex(client, ops, store) -> None:
     huge = {"type": "Polygon", "coordinates": [circle(52.52, 13.405, 0.02, 10_000)]}
-    problem = assert_problem(put_zone(client, ops, store, huge), "zone_too_complex")
+    problem = check_zone_problem(put_zone(client, ops, store, huge), "zone_too_complex")
     assert problem["max_vertices"] == 10_000
     fine = {"type": "Polygon", "coordinates": [circle(52.52, 13.405, 0.02, 5_000)]}
     assert put_zone(client, ops, store, fine).status_code == 200
@@ -214,7 +211,7 @@ def swapped(ring: list[list[float]]) -> list[list[float]]:
 
 def test_a_zone_that_only_fits_the_network_when_swapped_is_reported(client, ops, db_session, store) -> None:
     create_location(db_session, zone=square_zone(52.52, 13.405))  # the existing network
-    problem = assert_problem(
+    problem = check_zone_problem(
         put_zone(client, ops, store, {"type": "Polygon", "coordinates": [swapped(RING)]}),
         "coordinates_possibly_swapped",
     )
@@ -224,7 +221,7 @@ def test_a_zone_that_only_fits_the_network_when_swapped_is_reported(client, ops,
 
 def test_replacing_a_zone_with_its_swapped_twin_is_reported(client, ops, store) -> None:
     assert put_zone(client, ops, store, POLYGON).status_code == 200
-    assert_problem(
+    check_zone_problem(
         put_zone(client, ops, store, {"type": "Polygon", "coordinates": [swapped(RING)]}),
         "coordinates_possibly_swapped",
     )

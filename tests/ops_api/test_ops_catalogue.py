@@ -10,6 +10,7 @@ import pytest
 
 from core.auth.models import Role
 from tests.factories import auth_headers, create_location
+from tests.problems import check_problem
 
 PROBLEM = "application/problem+json"
 
@@ -17,14 +18,6 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def admin(make_user):
     return auth_headers(make_user(role=Role.admin))
-
-
-def _problem(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 def _slug() -> str:
@@ -57,16 +50,16 @@ def test_category_crud_and_tree(client, admin) -> None:
     renamed = client.patch(f"/ops/categories/{child_id}", json={"name": "Dairy", "pick_sequence": 3}, headers=admin)
     assert (renamed.json()["name"], renamed.json()["parent_id"]) == ("Dairy", top_id)
     cycle = client.patch(f"/ops/categories/{top_id}", json={"parent_id": child_id}, headers=admin)
-    _problem(cycle, 422, "category_cycle")
-    _problem(client.delete(f"/ops/categories/{top_id}", headers=admin), 409, "category_has_children")
+    check_problem(cycle, 422, "category_cycle")
+    check_problem(client.delete(f"/ops/categories/{top_id}", headers=admin), 409, "category_has_children")
     assert client.delete(f"/ops/categories/{child_id}", headers=admin).status_code == 204
-    _problem(client.get(f"/ops/categories/{child_id}", headers=admin), 404, "category_not_found")
+    check_problem(client.get(f"/ops/categories/{child_id}", headers=admin), 404, "category_not_found")
 
 
 def test_category_input_is_checked(client, admin) -> None:
     slug = _slug()
     client.post("/ops/categories", json={"slug": slug, "name": "Bakery"}, headers=admin)
-    _problem(
+    check_problem(
         client.post("/ops/categories", json={"slug": slug, "name": "Again"}, headers=admin), 409, "category_slug_taken"
     )
     for bad in (
@@ -75,9 +68,9 @@ def test_category_input_is_checked(client, admin) -> None:
         {"slug": _slug(), "name": "x", "pick_sequence": -1},
         {"slug": _slug(), "name": "x", "surprise": 1},
     ):
-        _problem(client.post("/ops/categories", json=bad, headers=admin), 422, "invalid_request")
+        check_problem(client.post("/ops/categories", json=bad, headers=admin), 422, "invalid_request")
     orphan = {"slug": _slug(), "name": "x", "parent_id": str(uuid.uuid4())}
-    _problem(client.post("/ops/categories", json=orphan, headers=admin), 422, "unknown_category")
+    check_problem(client.post("/ops/categories", json=orphan, headers=admin), 422, "unknown_category")
 
 
 def test_sku_crud(client, admin) -> None:
@@ -95,13 +88,13 @@ def test_sku_crud(client, admin) -> None:
     found = client.get("/ops/skus", params={"q": sku["code"][4:]}, headers=admin).json()
     assert found["total"] == 1
 
-    _problem(
+    check_problem(
         client.post("/ops/skus", json={**_sku_body(category), "code": sku["code"]}, headers=admin),
         409,
         "sku_code_taken",
     )
-    _problem(client.get(f"/ops/skus/{uuid.uuid4()}", headers=admin), 404, "sku_not_found")
-    _problem(client.patch(f"/ops/skus/{sku['id']}", json={"code": "NEW"}, headers=admin), 422, "invalid_request")
+    check_problem(client.get(f"/ops/skus/{uuid.uuid4()}", headers=admin), 404, "sku_not_found")
+    check_problem(client.patch(f"/ops/skus/{sku['id']}", json={"code": "NEW"}, headers=admin), 422, "invalid_request")
 
 
 @pytest.mark.parametrize(
@@ -119,20 +112,20 @@ def test_sku_crud(client, admin) -> None:
 )
 def test_sku_input_is_bounded(client, admin, override) -> None:
     category = client.post("/ops/categories", json={"slug": _slug(), "name": "Milk"}, headers=admin).json()["id"]
-    _problem(client.post("/ops/skus", json=_sku_body(category, **override), headers=admin), 422, "invalid_request")
+    check_problem(client.post("/ops/skus", json=_sku_body(category, **override), headers=admin), 422, "invalid_request")
 
 
 def test_a_sku_needs_a_real_category(client, admin) -> None:
-    _problem(client.post("/ops/skus", json=_sku_body(str(uuid.uuid4())), headers=admin), 422, "unknown_category")
-    _problem(client.get("/ops/skus", params={"limit": 101}, headers=admin), 422, "invalid_request")
+    check_problem(client.post("/ops/skus", json=_sku_body(str(uuid.uuid4())), headers=admin), 422, "unknown_category")
+    check_problem(client.get("/ops/skus", params={"limit": 101}, headers=admin), 422, "invalid_request")
 
 
 @pytest.mark.parametrize("role", [Role.customer, Role.courier, Role.staff])
 def test_only_dispatchers_and_admins_edit_the_catalogue(client, db_session, make_user, role) -> None:
     location = create_location(db_session).id if role is Role.staff else None
     headers = auth_headers(make_user(role=role, location_id=location))
-    _problem(client.get("/ops/categories", headers=headers), 403, "forbidden_role")
-    _problem(client.post("/ops/skus", json={}, headers=headers), 403, "forbidden_role")
+    check_problem(client.get("/ops/categories", headers=headers), 403, "forbidden_role")
+    check_problem(client.post("/ops/skus", json={}, headers=headers), 403, "forbidden_role")
 
 
 def test_dispatchers_may_edit_too(client, make_user) -> None:

@@ -15,6 +15,7 @@ from core.clock import FrozenClock, now, use_clock
 from core.db import session_scope
 from stores.models import LocationKind
 from tests.factories import auth_headers, create_location, create_sku, create_user, stock, token_for
+from tests.problems import check_problem
 from tests.warehouse.stock_checks import assert_stock_invariants, level_of
 from warehouse import reservations
 from warehouse.models import Transfer, TransferLine, TransferStatus
@@ -46,14 +47,6 @@ def network(db_session):
     return {"central": central, "dc": dc, "a": store_a, "b": store_b, "sku": sku}
 
 
-def _problem(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
-
-
 def test_one_sku_across_every_tier_with_what_is_in_transit(client, db_session, ops, network) -> None:
     n = network
     reservations.reserve(db_session, location_id=n["a"].id, lines=[(n["sku"].id, 4)], holder_id=uuid.uuid4(), ttl_s=60)
@@ -68,7 +61,7 @@ def test_one_sku_across_every_tier_with_what_is_in_transit(client, db_session, o
     page = client.get(f"/ops/skus/{n['sku'].id}/stock", params={"limit": 1, "offset": 1}, headers=ops).json()
     assert [row["tier"] for row in page["locations"]] == [1]
     assert page["total_locations"] == 4
-    _problem(client.get(f"/ops/skus/{uuid.uuid4()}/stock", headers=ops), 404, "sku_not_found")
+    check_problem(client.get(f"/ops/skus/{uuid.uuid4()}/stock", headers=ops), 404, "sku_not_found")
 
 
 def test_a_location_view_counts_expired_holds_as_available(client, db_session, ops, network) -> None:
@@ -103,8 +96,8 @@ def test_the_ledger_of_any_location_and_sku_pages_by_cursor(client, ops, network
     assert ids == sorted(ids, reverse=True)
     at_dc = client.get("/ops/ledger", params={"location_id": str(n["dc"].id)}, headers=ops).json()["items"]
     assert [(m["kind"], m["on_hand_delta"]) for m in at_dc] == [("receipt", 200)]
-    _problem(client.get("/ops/ledger", params={"limit": 0}, headers=ops), 422, "invalid_request")
-    _problem(client.get("/ops/ledger", params={"kind": "teleport"}, headers=ops), 422, "invalid_request")
+    check_problem(client.get("/ops/ledger", params={"limit": 0}, headers=ops), 422, "invalid_request")
+    check_problem(client.get("/ops/ledger", params={"kind": "teleport"}, headers=ops), 422, "invalid_request")
 
 
 def test_stock_policy_is_set_per_location_and_sku(client, db_session, ops, network) -> None:
@@ -114,12 +107,14 @@ def test_stock_policy_is_set_per_location_and_sku(client, db_session, ops, netwo
     assert level.status_code == 200, level.text
     assert (level.json()["reorder_point"], level.json()["target_level"], level.json()["bin"]) == (5, 30, "A-12")
     assert level.json()["low"] is True  # an empty shelf at a ranged SKU
-    _problem(client.put(url, json={"reorder_point": 10, "target_level": 5}, headers=ops), 422, "invalid_request")
-    _problem(client.put(url, json={"reorder_point": -1, "target_level": 5}, headers=ops), 422, "invalid_request")
+    check_problem(client.put(url, json={"reorder_point": 10, "target_level": 5}, headers=ops), 422, "invalid_request")
+    check_problem(client.put(url, json={"reorder_point": -1, "target_level": 5}, headers=ops), 422, "invalid_request")
     ghost = f"/ops/locations/{n['b'].id}/stock/{uuid.uuid4()}/policy"
-    _problem(client.put(ghost, json={"reorder_point": 1, "target_level": 5}, headers=ops), 404, "sku_not_found")
+    check_problem(client.put(ghost, json={"reorder_point": 1, "target_level": 5}, headers=ops), 404, "sku_not_found")
     nowhere = f"/ops/locations/{uuid.uuid4()}/stock/{n['sku'].id}/policy"
-    _problem(client.put(nowhere, json={"reorder_point": 1, "target_level": 5}, headers=ops), 404, "location_not_found")
+    check_problem(
+        client.put(nowhere, json={"reorder_point": 1, "target_level": 5}, headers=ops), 404, "location_not_found"
+    )
     assert_stock_invariants(db_session)
 
 
@@ -131,7 +126,7 @@ def test_holds_are_all_or_nothing_and_released_by_holder(client, db_session, ops
     short = client.post(
         url, json={"lines": [{"sku_id": sku, "qty": 2}, {"sku_id": str(other.id), "qty": 1}]}, headers=ops
     )
-    body = _problem(short, 409, "insufficient_stock")
+    body = check_problem(short, 409, "insufficient_stock")
     assert {line["sku_id"]: line["available"] for line in body["lines"]} == {sku: 10, str(other.id): 0}
     assert level_of(db_session, n["a"].id, n["sku"].id) == (10, 0)
 
@@ -150,11 +145,11 @@ def test_holds_are_all_or_nothing_and_released_by_holder(client, db_session, ops
         {"lines": [{"sku_id": sku, "qty": 1}], "ttl_s": 0},
         {"lines": []},
     ):
-        _problem(client.post(url, json=bad, headers=ops), 422, "invalid_request")
+        check_problem(client.post(url, json=bad, headers=ops), 422, "invalid_request")
     unknown = client.post(url, json={"lines": [{"sku_id": str(uuid.uuid4()), "qty": 1}]}, headers=ops)
-    _problem(unknown, 422, "unknown_sku")
+    check_problem(unknown, 422, "unknown_sku")
     both = {"holder_id": holder, "reservation_ids": [str(uuid.uuid4())], "reason": "both"}
-    _problem(client.post("/ops/reservations/release", json=both, headers=ops), 422, "invalid_request")
+    check_problem(client.post("/ops/reservations/release", json=both, headers=ops), 422, "invalid_request")
     assert_stock_invariants(db_session)
 
 
@@ -163,7 +158,7 @@ def test_only_dispatchers_and_admins_use_ops_stock(client, db_session, make_user
     location = network["a"].id if role is Role.staff else None
     headers = auth_headers(make_user(role=role, location_id=location))
     for url in (f"/ops/skus/{network['sku'].id}/stock", f"/ops/locations/{network['a'].id}/stock", "/ops/ledger"):
-        _problem(client.get(url, headers=headers), 403, "forbidden_role")
+        check_problem(client.get(url, headers=headers), 403, "forbidden_role")
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from core.auth.models import Role
 from stores.models import LocationKind
 from tests.factories import auth_headers, create_location, create_sku, stock
+from tests.problems import check_problem
 from warehouse import replenishment
 
 PROBLEM = "application/problem+json"
@@ -35,12 +36,6 @@ def _create(client: TestClient, w, *pairs, source="dc", destination="store"):
         "lines": [{"sku_id": str(w[sku].id), "qty": qty} for sku, qty in pairs],
     }
     return client.post("/ops/transfers", json=body, headers=w["ops"])
-
-
-def _problem(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["code"] == code
 
 
 def test_an_operator_plans_dispatches_and_follows_a_transfer(client: TestClient, world) -> None:
@@ -72,10 +67,10 @@ def test_a_planned_transfer_can_be_cancelled_but_not_once_it_has_left(client: Te
     second = _create(client, world, ("milk", 3)).json()
     client.post(f"/ops/transfers/{second['id']}/dispatch", headers=world["ops"])
     refused = client.post(f"/ops/transfers/{second['id']}/cancel", headers=world["ops"])
-    _problem(refused, 409, "invalid_transition")
+    check_problem(refused, 409, "invalid_transition")
     assert (refused.json()["current_status"], refused.json()["action"]) == ("in_transit", "cancel")
     again = client.post(f"/ops/transfers/{second['id']}/dispatch", headers=world["ops"])
-    _problem(again, 409, "invalid_transition")
+    check_problem(again, 409, "invalid_transition")
 
 
 def test_transfers_are_listed_newest_first_with_filters_and_pages(client: TestClient, world) -> None:
@@ -107,14 +102,14 @@ def test_transfers_are_listed_newest_first_with_filters_and_pages(client: TestCl
     [{"limit": 101}, {"limit": 0}, {"offset": -1}, {"status": "lost"}, {"to_location_id": "not-a-uuid"}],
 )
 def test_list_parameters_are_bounded(client: TestClient, world, params) -> None:
-    _problem(client.get("/ops/transfers", params=params, headers=world["ops"]), 422, "invalid_request")
+    check_problem(client.get("/ops/transfers", params=params, headers=world["ops"]), 422, "invalid_request")
 
 
 def test_a_transfer_must_go_down_the_tiers(client: TestClient, world) -> None:
     up = _create(client, world, ("milk", 1), source="store", destination="dc")
-    _problem(up, 422, "transfer_not_down_tiers")
+    check_problem(up, 422, "transfer_not_down_tiers")
     same = _create(client, world, ("milk", 1), source="dc", destination="dc")
-    _problem(same, 422, "same_location")
+    check_problem(same, 422, "same_location")
 
 
 @pytest.mark.parametrize(
@@ -134,26 +129,28 @@ def test_bad_lines_are_rejected(client: TestClient, world, lines) -> None:
         if line.get("sku_id") == "MILK":
             line["sku_id"] = str(world["milk"].id)
     body = {"from_location_id": str(world["dc"].id), "to_location_id": str(world["store"].id), "lines": lines}
-    _problem(client.post("/ops/transfers", json=body, headers=world["ops"]), 422, "invalid_request")
+    check_problem(client.post("/ops/transfers", json=body, headers=world["ops"]), 422, "invalid_request")
 
 
 def test_planning_more_than_the_source_has_is_a_conflict(client: TestClient, world) -> None:
     refused = _create(client, world, ("milk", 101))
-    _problem(refused, 409, "insufficient_stock")
+    check_problem(refused, 409, "insufficient_stock")
     assert refused.json()["available"] == 100
     assert client.get("/ops/transfers", headers=world["ops"]).json()["total"] == 0
 
 
 def test_duplicate_skus_and_unknown_ends_are_refused(client: TestClient, world) -> None:
-    _problem(_create(client, world, ("milk", 1), ("milk", 2)), 422, "duplicate_sku")
+    check_problem(_create(client, world, ("milk", 1), ("milk", 2)), 422, "duplicate_sku")
     body = {
         "from_location_id": str(world["dc"].id),
         "to_location_id": str(uuid.uuid4()),
         "lines": [{"sku_id": str(world["milk"].id), "qty": 1}],
     }
-    _problem(client.post("/ops/transfers", json=body, headers=world["ops"]), 404, "location_not_found")
-    _problem(client.get(f"/ops/transfers/{uuid.uuid4()}", headers=world["ops"]), 404, "transfer_not_found")
-    _problem(client.post(f"/ops/transfers/{uuid.uuid4()}/dispatch", headers=world["ops"]), 404, "transfer_not_found")
+    check_problem(client.post("/ops/transfers", json=body, headers=world["ops"]), 404, "location_not_found")
+    check_problem(client.get(f"/ops/transfers/{uuid.uuid4()}", headers=world["ops"]), 404, "transfer_not_found")
+    check_problem(
+        client.post(f"/ops/transfers/{uuid.uuid4()}/dispatch", headers=world["ops"]), 404, "transfer_not_found"
+    )
 
 
 def test_open_stock_alerts_show_stock_outs_and_unfillable_replenishment(client: TestClient, db_session, world) -> None:
@@ -174,7 +171,7 @@ def test_open_stock_alerts_show_stock_outs_and_unfillable_replenishment(client: 
     assert [a["kind"] for a in only["items"]] == ["stock_out"]
     elsewhere = client.get("/ops/stock-alerts", params={"location_id": str(world["dc"].id)}, headers=world["ops"])
     assert elsewhere.json()["total"] == 0
-    _problem(client.get("/ops/stock-alerts", params={"limit": 500}, headers=world["ops"]), 422, "invalid_request")
+    check_problem(client.get("/ops/stock-alerts", params={"limit": 500}, headers=world["ops"]), 422, "invalid_request")
 
 
 def test_short_receipts_can_be_listed_for_carrier_claims(client: TestClient, db_session, world) -> None:
@@ -202,13 +199,13 @@ def test_short_receipts_can_be_listed_for_carrier_claims(client: TestClient, db_
 def test_only_dispatchers_and_admins_may_use_these_endpoints(client: TestClient, make_user, world, role) -> None:
     user = make_user(role=role, location_id=world["store"].id if role is Role.staff else None)
     headers = auth_headers(user)
-    _problem(client.get("/ops/transfers", headers=headers), 403, "forbidden_role")
-    _problem(client.get("/ops/stock-alerts", headers=headers), 403, "forbidden_role")
+    check_problem(client.get("/ops/transfers", headers=headers), 403, "forbidden_role")
+    check_problem(client.get("/ops/stock-alerts", headers=headers), 403, "forbidden_role")
     body = {"from_location_id": str(world["dc"].id), "to_location_id": str(world["store"].id), "lines": []}
-    _problem(client.post("/ops/transfers", json=body, headers=headers), 403, "forbidden_role")
+    check_problem(client.post("/ops/transfers", json=body, headers=headers), 403, "forbidden_role")
 
 
 def test_admins_may_too_and_anonymous_callers_may_not(client: TestClient, make_user, world) -> None:
     admin = auth_headers(make_user(role=Role.admin))
     assert client.get("/ops/transfers", headers=admin).status_code == 200
-    _problem(client.get("/ops/transfers"), 401, "not_authenticated")
+    check_problem(client.get("/ops/transfers"), 401, "not_authenticated")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 
 from dispatch.models import Order
 from tests.dispatch.world import World, build, level
 from tests.factories import place_order, stock
+from tests.problems import check_problem
 
 PROBLEM = "application/problem+json"
 
@@ -20,14 +20,6 @@ def w(db_session) -> World:
     for sku in (world.milk, world.bread, world.ice):
         stock(db_session, world.near, sku, 10)
     return world
-
-
-def _problem(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["code"] == code
-    problem: dict[str, Any] = response.json()
-    return problem
 
 
 def test_the_pick_list_shows_my_open_orders_with_lines_along_the_pick_path(client, db_session, w) -> None:
@@ -41,7 +33,7 @@ def test_the_pick_list_shows_my_open_orders_with_lines_along_the_pick_path(clien
     assert [line["sku_code"] for line in items[0]["lines"]] == [w.bread.code, w.milk.code, w.ice.code]
     assert items[0]["lines"][2]["temperature"] == "frozen"
     assert client.get("/staff/picklist", headers=w.headers("far_staff")).json()["items"] == []
-    _problem(client.get("/staff/picklist", headers=w.headers("customer")), 403, "forbidden_role")
+    check_problem(client.get("/staff/picklist", headers=w.headers("customer")), 403, "forbidden_role")
 
 
 def test_start_pick_short_and_pack_over_http(client, db_session, w) -> None:
@@ -56,7 +48,7 @@ def test_start_pick_short_and_pack_over_http(client, db_session, w) -> None:
     milk = next(line for line in ticket["lines"] if line["line_no"] == 1)
     assert (milk["state"], milk["picked_qty"], milk["substitute"]["state"]) == ("short", 1, "approved")
     assert client.post(f"{base}/lines/2/pick", json={"picked": 1}, headers=staff).status_code == 200
-    _problem(
+    check_problem(
         client.post(f"{base}/pack", json={"bags": 1, "cold_chain": False}, headers=staff), 422, "cold_chain_required"
     )
     packed = client.post(f"{base}/pack", json={"bags": 2, "cold_chain": True}, headers=staff)
@@ -76,11 +68,13 @@ def test_staff_of_another_store_get_404_for_every_step(client, db_session, w) ->
     order = place_order(db_session, customer=w.customer, lines=[(w.milk, 1)])
     base = f"/staff/orders/{order['id']}"
     other = w.headers("far_staff")
-    _problem(client.post(f"{base}/accept", headers=other), 404, "order_not_found")
-    _problem(client.post(f"{base}/start-picking", headers=other), 404, "order_not_found")
-    _problem(client.post(f"{base}/lines/1/pick", json={"picked": 1}, headers=other), 404, "order_not_found")
-    _problem(client.post(f"{base}/pack", json={"bags": 1, "cold_chain": False}, headers=other), 404, "order_not_found")
-    _problem(
+    check_problem(client.post(f"{base}/accept", headers=other), 404, "order_not_found")
+    check_problem(client.post(f"{base}/start-picking", headers=other), 404, "order_not_found")
+    check_problem(client.post(f"{base}/lines/1/pick", json={"picked": 1}, headers=other), 404, "order_not_found")
+    check_problem(
+        client.post(f"{base}/pack", json={"bags": 1, "cold_chain": False}, headers=other), 404, "order_not_found"
+    )
+    check_problem(
         client.post(f"/staff/orders/{uuid.uuid4()}/accept", headers=w.headers("near_staff")), 404, "order_not_found"
     )
 
@@ -105,4 +99,4 @@ def test_bad_picking_input_is_422(client, db_session, w, path, body) -> None:
     order = place_order(db_session, customer=w.customer, lines=[(w.milk, 1)])
     base = f"/staff/orders/{order['id']}"
     client.post(f"{base}/start-picking", headers=w.headers("near_staff"))
-    _problem(client.post(f"{base}/{path}", json=body, headers=w.headers("near_staff")), 422, "invalid_request")
+    check_problem(client.post(f"{base}/{path}", json=body, headers=w.headers("near_staff")), 422, "invalid_request")

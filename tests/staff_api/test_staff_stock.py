@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +14,7 @@ from sqlalchemy import select, text
 from core.auth.models import Role
 from core.db import session_scope
 from tests.factories import auth_headers, create_location, create_sku, create_user, stock, token_for
+from tests.problems import check_problem
 from tests.warehouse.stock_checks import assert_stock_invariants, level_of
 from warehouse import ledger as ledger_module
 from warehouse import reservations
@@ -43,14 +43,6 @@ def _url(w, path: str = "/stock", where: str = "store") -> str:
     return f"/staff/locations/{w[where].id}{path}"
 
 
-def _problem(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
-
-
 def test_staff_see_their_shelves(client, world) -> None:
     w = world
     page = client.get(_url(w), headers=w["staff"]).json()
@@ -59,7 +51,7 @@ def test_staff_see_their_shelves(client, world) -> None:
     assert (item["sku_id"], item["on_hand"], item["reserved"], item["available"]) == (str(w["milk"].id), 20, 0, 20)
     level = client.get(_url(w, f"/stock/{w['milk'].id}"), headers=w["staff"])
     assert level.json()["on_hand"] == 20
-    _problem(client.get(_url(w, f"/stock/{w['eggs'].id}"), headers=w["staff"]), 404, "stock_level_not_found")
+    check_problem(client.get(_url(w, f"/stock/{w['eggs'].id}"), headers=w["staff"]), 404, "stock_level_not_found")
 
 
 def test_receive_adjust_count_and_write_off(client, db_session, world) -> None:
@@ -99,7 +91,7 @@ def test_the_ledger_pages_newest_first_by_cursor(client, world) -> None:
     assert second.json()["next_cursor"] is None
     only_receipts = client.get(_url(w, "/ledger"), params={"kind": "receipt"}, headers=w["staff"]).json()
     assert [m["kind"] for m in only_receipts["items"]] == ["receipt"]
-    _problem(client.get(_url(w, "/ledger"), params={"limit": 101}, headers=w["staff"]), 422, "invalid_request")
+    check_problem(client.get(_url(w, "/ledger"), params={"limit": 101}, headers=w["staff"]), 422, "invalid_request")
 
 
 @pytest.mark.parametrize(
@@ -120,16 +112,16 @@ def test_staff_of_one_store_cannot_touch_another_stores_stock(client, db_session
     url = _url(w, path.replace("{milk}", milk), where="other")
     payload = None if body is None else json.loads(json.dumps(body).replace("{milk}", milk))
     response = client.request(method, url, json=payload, headers=w["staff"])
-    _problem(response, 404, "location_not_found")
+    check_problem(response, 404, "location_not_found")
     assert level_of(db_session, w["other"].id, w["milk"].id) == (7, 0)
 
 
 @pytest.mark.parametrize("role", [Role.customer, Role.courier])
 def test_customers_and_couriers_are_turned_away(client, make_user, world, role) -> None:
     headers = auth_headers(make_user(role=role))
-    _problem(client.get(_url(world), headers=headers), 403, "forbidden_role")
-    _problem(client.get("/ops/ledger", headers=headers), 403, "forbidden_role")
-    _problem(client.get(_url(world)), 401, "not_authenticated")
+    check_problem(client.get(_url(world), headers=headers), 403, "forbidden_role")
+    check_problem(client.get("/ops/ledger", headers=headers), 403, "forbidden_role")
+    check_problem(client.get(_url(world)), 401, "not_authenticated")
 
 
 @pytest.mark.parametrize(
@@ -153,7 +145,7 @@ def test_bad_input_is_a_422_with_a_code(client, world, path, body) -> None:
     milk = str(world["milk"].id)
     raw = json.dumps(body).replace("{milk}", milk)
     url = _url(world, path.replace("{milk}", milk))
-    _problem(
+    check_problem(
         client.post(url, content=raw, headers={**world["staff"], "content-type": "application/json"}),
         422,
         "invalid_request",
@@ -163,12 +155,12 @@ def test_bad_input_is_a_422_with_a_code(client, world, path, body) -> None:
 def test_unknown_skus_are_named_as_such(client, world) -> None:
     w, ghost = world, uuid.uuid4()
     body = {"lines": [{"sku_id": str(ghost), "qty": 1}]}
-    problem = _problem(client.post(_url(w, "/stock/receipts"), json=body, headers=w["staff"]), 422, "unknown_sku")
+    problem = check_problem(client.post(_url(w, "/stock/receipts"), json=body, headers=w["staff"]), 422, "unknown_sku")
     assert problem["sku_ids"] == [str(ghost)]
     adjust = client.post(
         _url(w, f"/stock/{ghost}/adjustments"), json={"delta": 1, "reason": "x" * 3}, headers=w["staff"]
     )
-    _problem(adjust, 404, "sku_not_found")
+    check_problem(adjust, 404, "sku_not_found")
 
 
 def test_taking_away_what_orders_hold_is_a_409(client, db_session, world) -> None:
@@ -177,13 +169,13 @@ def test_taking_away_what_orders_hold_is_a_409(client, db_session, world) -> Non
         db_session, location_id=w["store"].id, lines=[(w["milk"].id, 15)], holder_id=uuid.uuid4(), ttl_s=600
     )
     milk = f"/stock/{w['milk'].id}"
-    body = _problem(
+    body = check_problem(
         client.post(_url(w, f"{milk}/write-offs"), json={"qty": 6, "reason": "broken"}, headers=w["staff"]),
         409,
         "insufficient_stock",
     )
     assert body["available"] == 5
-    _problem(
+    check_problem(
         client.post(_url(w, f"{milk}/counts"), json={"counted": 14}, headers=w["staff"]), 409, "count_below_reserved"
     )
     assert level_of(db_session, w["store"].id, w["milk"].id) == (20, 15)
@@ -201,7 +193,7 @@ def test_a_database_refusal_is_a_409_not_a_500(client, db_session, world, monkey
     response = client.post(
         _url(w, f"/stock/{w['milk'].id}/write-offs"), json={"qty": 25, "reason": "too many"}, headers=w["staff"]
     )
-    body = _problem(response, 409, "check_violation")
+    body = check_problem(response, 409, "check_violation")
     assert body["constraint"] == "ck_stock_levels_reserved_within_on_hand"
     assert level_of(db_session, w["store"].id, w["milk"].id) == (20, 0)
 

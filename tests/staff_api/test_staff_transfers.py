@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core.auth.models import Role
 from stores.models import LocationKind
 from tests.factories import auth_headers, create_location, create_sku, stock
+from tests.problems import check_problem
 from warehouse import transfers
 from warehouse.models import StockAlert, StockLevel
 from warehouse.transfer_schemas import ReceiptLineIn, TransferLineIn
@@ -52,12 +53,6 @@ def _transfer(db_session, w, *pairs, to="store", dispatch=True):
 
 def _receipt(w, *pairs) -> dict[str, list[dict[str, object]]]:
     return {"lines": [{"sku_id": str(w[sku].id), "qty_received": qty} for sku, qty in pairs]}
-
-
-def _problem(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["code"] == code
 
 
 def _on_hand(db_session, location, sku) -> int:
@@ -132,7 +127,7 @@ def test_counting_more_than_was_sent_is_refused(client: TestClient, db_session, 
         f"/staff/transfers/{transfer.id}/receive", json=_receipt(world, ("milk", 11)), headers=world["staff"]
     )
 
-    _problem(refused, 422, "over_receipt")
+    check_problem(refused, 422, "over_receipt")
     assert refused.json()["qty"] == 10
     assert _on_hand(db_session, world["store"], world["milk"]) == 0
     assert client.get(f"/staff/transfers/{transfer.id}", headers=world["staff"]).json()["status"] == "in_transit"
@@ -143,7 +138,7 @@ def test_a_receipt_must_count_every_line(client: TestClient, db_session, world) 
     refused = client.post(
         f"/staff/transfers/{transfer.id}/receive", json=_receipt(world, ("milk", 10)), headers=world["staff"]
     )
-    _problem(refused, 422, "receipt_lines_mismatch")
+    check_problem(refused, 422, "receipt_lines_mismatch")
     assert refused.json()["missing"] == [str(world["eggs"].id)]
 
 
@@ -155,7 +150,7 @@ def test_malformed_receipts_are_rejected(client: TestClient, db_session, world, 
     transfer = _transfer(db_session, world, ("milk", 10))
     for line in body.get("lines", []):
         line.setdefault("sku_id", str(world["milk"].id))
-    _problem(
+    check_problem(
         client.post(f"/staff/transfers/{transfer.id}/receive", json=body, headers=world["staff"]),
         422,
         "invalid_request",
@@ -167,27 +162,31 @@ def test_a_transfer_still_planned_cannot_be_received(client: TestClient, db_sess
     refused = client.post(
         f"/staff/transfers/{transfer.id}/receive", json=_receipt(world, ("milk", 10)), headers=world["staff"]
     )
-    _problem(refused, 409, "invalid_transition")
+    check_problem(refused, 409, "invalid_transition")
 
 
 def test_receiving_twice_is_a_conflict_not_double_stock(client: TestClient, db_session, world) -> None:
     transfer = _transfer(db_session, world, ("milk", 10))
     url = f"/staff/transfers/{transfer.id}/receive"
     assert client.post(url, json=_receipt(world, ("milk", 10)), headers=world["staff"]).status_code == 200
-    _problem(client.post(url, json=_receipt(world, ("milk", 10)), headers=world["staff"]), 409, "invalid_transition")
+    check_problem(
+        client.post(url, json=_receipt(world, ("milk", 10)), headers=world["staff"]), 409, "invalid_transition"
+    )
     assert _on_hand(db_session, world["store"], world["milk"]) == 10
 
 
 def test_another_locations_transfer_is_not_found(client: TestClient, db_session, world) -> None:
     transfer = _transfer(db_session, world, ("milk", 10))
 
-    _problem(client.get(f"/staff/transfers/{transfer.id}", headers=world["other_staff"]), 404, "transfer_not_found")
+    check_problem(
+        client.get(f"/staff/transfers/{transfer.id}", headers=world["other_staff"]), 404, "transfer_not_found"
+    )
     refused = client.post(
         f"/staff/transfers/{transfer.id}/receive", json=_receipt(world, ("milk", 10)), headers=world["other_staff"]
     )
-    _problem(refused, 404, "transfer_not_found")
+    check_problem(refused, 404, "transfer_not_found")
     assert _on_hand(db_session, world["other_store"], world["milk"]) == 0
-    _problem(client.get(f"/staff/transfers/{uuid.uuid4()}", headers=world["staff"]), 404, "transfer_not_found")
+    check_problem(client.get(f"/staff/transfers/{uuid.uuid4()}", headers=world["staff"]), 404, "transfer_not_found")
 
 
 def test_a_receipt_clears_the_stock_out_alert(client: TestClient, db_session, world) -> None:
@@ -211,8 +210,8 @@ def test_a_receipt_clears_the_stock_out_alert(client: TestClient, db_session, wo
 @pytest.mark.parametrize("role", [Role.customer, Role.courier, Role.dispatcher, Role.admin])
 def test_only_staff_use_the_receiving_endpoints(client: TestClient, make_user, world, role) -> None:
     headers = auth_headers(make_user(role=role))
-    _problem(client.get("/staff/transfers", headers=headers), 403, "forbidden_role")
-    _problem(
+    check_problem(client.get("/staff/transfers", headers=headers), 403, "forbidden_role")
+    check_problem(
         client.post(f"/staff/transfers/{uuid.uuid4()}/receive", json={"lines": []}, headers=headers),
         403,
         "forbidden_role",
@@ -220,5 +219,7 @@ def test_only_staff_use_the_receiving_endpoints(client: TestClient, make_user, w
 
 
 def test_list_parameters_are_bounded(client: TestClient, world) -> None:
-    _problem(client.get("/staff/transfers", params={"limit": 101}, headers=world["staff"]), 422, "invalid_request")
-    _problem(client.get("/staff/transfers", params={"status": "lost"}, headers=world["staff"]), 422, "invalid_request")
+    check_problem(client.get("/staff/transfers", params={"limit": 101}, headers=world["staff"]), 422, "invalid_request")
+    check_problem(
+        client.get("/staff/transfers", params={"status": "lost"}, headers=world["staff"]), 422, "invalid_request"
+    )
