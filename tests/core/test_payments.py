@@ -22,7 +22,7 @@ def _ledger(db_session) -> list[tuple[str, int]]:
     return [(kind.value, amount) for kind, amount in rows]
 
 
-def _fails(call, code: str, reason: str | None = None) -> DomainError:
+def check_fails(call, code: str, reason: str | None = None) -> DomainError:
     with pytest.raises(DomainError) as caught:
         call()
     assert caught.value.code == code
@@ -45,13 +45,15 @@ def test_authorize_then_capture_part_of_it(db_session, provider) -> None:
 
 def test_never_two_captures_and_never_more_than_authorized(db_session, provider) -> None:
     auth = provider.authorize(reference="order-1", amount_minor=1000, currency="EUR", payment_method="card")
-    _fails(
+    check_fails(
         lambda: provider.capture(authorization_id=auth.id, amount_minor=1001),
         "payment_conflict",
         "exceeds_authorization",
     )
     provider.capture(authorization_id=auth.id, amount_minor=1000)
-    _fails(lambda: provider.capture(authorization_id=auth.id, amount_minor=1), "payment_conflict", "already_captured")
+    check_fails(
+        lambda: provider.capture(authorization_id=auth.id, amount_minor=1), "payment_conflict", "already_captured"
+    )
     assert _ledger(db_session) == [("authorize", 1000), ("capture", 1000)]
 
 
@@ -69,36 +71,38 @@ def test_void_is_idempotent_and_blocks_capture(db_session, provider) -> None:
     auth = provider.authorize(reference="order-1", amount_minor=700, currency="EUR", payment_method="card")
     provider.void(authorization_id=auth.id)
     provider.void(authorization_id=auth.id)
-    _fails(lambda: provider.capture(authorization_id=auth.id, amount_minor=700), "payment_conflict", "voided")
+    check_fails(lambda: provider.capture(authorization_id=auth.id, amount_minor=700), "payment_conflict", "voided")
     assert _ledger(db_session) == [("authorize", 700), ("void", 700)]
 
 
 def test_a_captured_payment_is_refunded_not_voided_and_never_beyond_the_capture(db_session, provider) -> None:
     auth = provider.authorize(reference="order-1", amount_minor=900, currency="EUR", payment_method="card")
-    _fails(lambda: provider.refund(authorization_id=auth.id, amount_minor=1), "payment_conflict", "not_captured")
+    check_fails(lambda: provider.refund(authorization_id=auth.id, amount_minor=1), "payment_conflict", "not_captured")
     provider.capture(authorization_id=auth.id, amount_minor=600)
-    _fails(lambda: provider.void(authorization_id=auth.id), "payment_conflict", "already_captured")
+    check_fails(lambda: provider.void(authorization_id=auth.id), "payment_conflict", "already_captured")
     provider.refund(authorization_id=auth.id, amount_minor=400)
-    _fails(lambda: provider.refund(authorization_id=auth.id, amount_minor=201), "payment_conflict", "exceeds_capture")
+    check_fails(
+        lambda: provider.refund(authorization_id=auth.id, amount_minor=201), "payment_conflict", "exceeds_capture"
+    )
     provider.refund(authorization_id=auth.id, amount_minor=200)
     assert _ledger(db_session) == [("authorize", 900), ("capture", 600), ("refund", 400), ("refund", 200)]
 
 
 def test_it_can_be_told_to_decline_or_time_out(db_session) -> None:
-    declined = _fails(
+    declined = check_fails(
         lambda: SimulatedPaymentProvider(db_session).authorize(
             reference="o", amount_minor=100, currency="EUR", payment_method="sim_decline"
         ),
         "payment_declined",
     )
     assert declined.status_code == 402
-    _fails(
+    check_fails(
         lambda: SimulatedPaymentProvider(db_session, decline=True).authorize(
             reference="o", amount_minor=100, currency="EUR", payment_method="card"
         ),
         "payment_declined",
     )
-    timeout = _fails(
+    timeout = check_fails(
         lambda: SimulatedPaymentProvider(db_session, timeout=True).authorize(
             reference="o", amount_minor=100, currency="EUR", payment_method="card"
         ),
@@ -110,7 +114,7 @@ def test_it_can_be_told_to_decline_or_time_out(db_session) -> None:
 
 
 def test_operations_on_an_unknown_authorization_are_404(provider) -> None:
-    _fails(lambda: provider.capture(authorization_id="sim_nope", amount_minor=1), "payment_not_found")
+    check_fails(lambda: provider.capture(authorization_id="sim_nope", amount_minor=1), "payment_not_found")
 
 
 @pytest.mark.parametrize("amount", [0, -1, True, 10**12])

@@ -43,7 +43,7 @@ def _at_near(w: World, order_id: uuid.UUID) -> dict[str, Any]:
     return {"order_id": order_id, "location_id": w.near.id, "actor_id": w.near_staff.id}
 
 
-def _fails(call, status: int, code: str) -> DomainError:
+def check_fails(call, status: int, code: str) -> DomainError:
     with pytest.raises(DomainError) as caught:
         call()
     assert (caught.value.status_code, caught.value.code) == (status, code)
@@ -146,14 +146,14 @@ def test_policy_contact_waits_for_the_customer_who_approves_or_rejects(db_sessio
     assert _sub_state(rejected.lines[1]) == "rejected"
     assert rejected.lines[1].amount_minor == 0
     assert level(db_session, w.near, w.ice) == (20, 0)
-    _fails(
+    check_fails(
         lambda: picking.decide_substitution(
             db_session, customer_id=w.customer.id, order_id=order_id, line_no=2, approve=True
         ),
         409,
         "no_substitution_pending",
     )
-    _fails(
+    check_fails(
         lambda: picking.decide_substitution(
             db_session, customer_id=w.other.id, order_id=order_id, line_no=1, approve=True
         ),
@@ -183,34 +183,44 @@ def test_policy_refund_refuses_a_substitute(db_session, w) -> None:
     at = _at_near(w, order_id)
     picking.start_picking(db_session, **at)
     swap = PickLineIn(picked=0, substitute=SubstituteIn(sku_id=w.bread.id, qty=1))
-    _fails(lambda: picking.pick_line(db_session, line_no=1, data=swap, **at), 422, "substitution_not_allowed")
+    check_fails(lambda: picking.pick_line(db_session, line_no=1, data=swap, **at), 422, "substitution_not_allowed")
 
 
 def test_the_rules_of_picking(db_session, w) -> None:
     order_id = _order(db_session, w, (w.milk, 2), (w.ice, 1))
     at = _at_near(w, order_id)
-    _fails(
+    check_fails(
         lambda: picking.pick_line(db_session, line_no=1, data=PickLineIn(picked=2), **at), 409, "picking_not_started"
     )
-    _fails(lambda: picking.pack(db_session, data=PackIn(bags=1, cold_chain=True), **at), 409, "picking_not_started")
+    check_fails(
+        lambda: picking.pack(db_session, data=PackIn(bags=1, cold_chain=True), **at), 409, "picking_not_started"
+    )
     picking.start_picking(db_session, **at)
-    _fails(lambda: picking.start_picking(db_session, **at), 409, "invalid_transition")
-    _fails(lambda: picking.pick_line(db_session, line_no=1, data=PickLineIn(picked=3), **at), 422, "picked_exceeds_qty")
-    _fails(lambda: picking.pick_line(db_session, line_no=9, data=PickLineIn(picked=1), **at), 404, "line_not_found")
+    check_fails(lambda: picking.start_picking(db_session, **at), 409, "invalid_transition")
+    check_fails(
+        lambda: picking.pick_line(db_session, line_no=1, data=PickLineIn(picked=3), **at), 422, "picked_exceeds_qty"
+    )
+    check_fails(
+        lambda: picking.pick_line(db_session, line_no=9, data=PickLineIn(picked=1), **at), 404, "line_not_found"
+    )
     picking.pick_line(db_session, line_no=1, data=PickLineIn(picked=2), **at)
-    _fails(lambda: picking.pick_line(db_session, line_no=1, data=PickLineIn(picked=2), **at), 409, "line_already_done")
-    _fails(lambda: picking.pack(db_session, data=PackIn(bags=1, cold_chain=True), **at), 409, "lines_open")
+    check_fails(
+        lambda: picking.pick_line(db_session, line_no=1, data=PickLineIn(picked=2), **at), 409, "line_already_done"
+    )
+    check_fails(lambda: picking.pack(db_session, data=PackIn(bags=1, cold_chain=True), **at), 409, "lines_open")
     picking.pick_line(db_session, line_no=2, data=PickLineIn(picked=1), **at)
-    _fails(lambda: picking.pack(db_session, data=PackIn(bags=1, cold_chain=False), **at), 422, "cold_chain_required")
+    check_fails(
+        lambda: picking.pack(db_session, data=PackIn(bags=1, cold_chain=False), **at), 422, "cold_chain_required"
+    )
     picking.pack(db_session, data=PackIn(bags=1, cold_chain=True), **at)
-    _fails(lambda: picking.pack(db_session, data=PackIn(bags=1, cold_chain=True), **at), 409, "invalid_transition")
+    check_fails(lambda: picking.pack(db_session, data=PackIn(bags=1, cold_chain=True), **at), 409, "invalid_transition")
 
 
 def test_staff_of_another_location_find_no_such_order(db_session, w) -> None:
     order_id = _order(db_session, w, (w.milk, 1))
     elsewhere = {"order_id": order_id, "location_id": w.far.id, "actor_id": w.far_staff.id}
-    _fails(lambda: picking.start_picking(db_session, **elsewhere), 404, "order_not_found")
-    _fails(lambda: picking.accept(db_session, **elsewhere), 404, "order_not_found")
+    check_fails(lambda: picking.start_picking(db_session, **elsewhere), 404, "order_not_found")
+    check_fails(lambda: picking.accept(db_session, **elsewhere), 404, "order_not_found")
 
 
 def test_a_split_order_is_packed_only_when_both_locations_have_packed(db_session, w) -> None:
@@ -224,7 +234,9 @@ def test_a_split_order_is_packed_only_when_both_locations_have_packed(db_session
     ticket = picking.start_picking(db_session, **near)
     assert ticket.split is True
     assert [line.line_no for line in ticket.lines] == [1]
-    _fails(lambda: picking.pick_line(db_session, line_no=2, data=PickLineIn(picked=12), **near), 404, "line_not_found")
+    check_fails(
+        lambda: picking.pick_line(db_session, line_no=2, data=PickLineIn(picked=12), **near), 404, "line_not_found"
+    )
     picking.pick_line(db_session, line_no=1, data=PickLineIn(picked=1), **near)
     picking.pack(db_session, data=PackIn(bags=1, cold_chain=False), **near)
     assert db_session.get(Order, order_id).status.value == "picking"
