@@ -17,7 +17,8 @@ demo: setup
 test: setup
 	@scripts/test.sh
 
-bench: setup
+bench:
+	@scripts/bootstrap.sh --bench
 	@scripts/bench.sh
 
 lint: setup

@@ -79,5 +79,14 @@ python_env() {
     echo "$want" > "$stamp"
 }
 
+# `make bench` also wants wrk (the HTTP load generator of `o2o bench checkout`); optional, since
+# the benchmark falls back to a slower Python client without it.
+bench_tools() {
+    command -v wrk >/dev/null 2>&1 && return
+    command -v apt-get >/dev/null 2>&1 || { say "wrk not installed: HTTP benchmarks use the Python client"; return; }
+    apt_install wrk
+}
+
 system_packages
 python_env
+if [ "${1:-}" = "--bench" ]; then bench_tools; fi
