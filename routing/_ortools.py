@@ -194,6 +194,8 @@ def _has_soft_deadlines(shipments: Sequence[Shipment]) -> bool:
 #: Search of one part in `run_by_parts`: a descent from the part's current routes. Guided local
 #: search would spend the part's whole time limit; a descent stops at the local optimum.
 PART_STRATEGY = Strategy("parallel_cheapest_insertion", "greedy_descent", lean_operators=True)
+#: A part that the descent left unchanged gets guided local search when it comes up again.
+DEEP_STRATEGY = Strategy("parallel_cheapest_insertion", "guided_local_search", lean_operators=True)
 #: Largest problem for which `run_by_parts` first builds an OR-Tools insertion solution (deadlines
 #: hard, so that the local search is fast): 200 pairs take ~0.6 s, 1,000 pairs over a minute.
 CONSTRUCT_MAX_SHIPMENTS = 300
@@ -215,9 +217,9 @@ def _construct(
 def _part_solver(params: SolveParams, routable: set[str], previous: Mapping[str, str] | None) -> PartSolver:
     unlimited = replace(params, max_iterations=None)
 
-    def solve_part(part: Problem, routes: Routes, deadline: float) -> tuple[Routes, Starts] | None:
+    def solve_part(part: Problem, routes: Routes, deadline: float, deep: bool) -> tuple[Routes, Starts] | None:
         model = OrToolsModel(pywrapcp, part, [s for s in part.shipments if s.id in routable], previous)
-        solution, _ = _solve(model, unlimited, PART_STRATEGY, deadline, routes)
+        solution, _ = _solve(model, unlimited, DEEP_STRATEGY if deep else PART_STRATEGY, deadline, routes)
         return None if solution is None else _extract(model, solution)
 
     return solve_part

@@ -82,18 +82,23 @@ def test_a_part_is_kept_only_when_it_is_not_worse() -> None:
     start = {r.vehicle_id: list(r.stops) for r in greedy(problem).routes}
     cost = build_plan(problem, start, SolverStats("t", "", 0.0)).cost.total
     sizes: list[int] = []
+    deep: list[bool] = []
 
-    def reversed_routes(part: Problem, routes: Routes, deadline: float) -> tuple[Routes, Starts]:
+    def reversed_routes(part: Problem, routes: Routes, deadline: float, harder: bool) -> tuple[Routes, Starts]:
         # Every route of the part backwards: deliveries before pickups, never acceptable.
         sizes.append(len(part.vehicles))
+        deep.append(harder)
         assert set(routes) == {v.id for v in part.vehicles}
         return {v: stops[::-1] for v, stops in routes.items()}, {}
 
-    result = improve_by_parts(problem, problem.shipments, start, {}, 1e18, reversed_routes, max_parts=10)
-    assert result.parts == 10
+    result = improve_by_parts(problem, problem.shipments, start, {}, 1e18, reversed_routes, max_parts=30)
+    assert result.parts == 30
     assert result.improved == 0
     assert all(1 <= n <= PART_VEHICLES for n in sizes)
     assert build_plan(problem, result.routes, SolverStats("t", "", 0.0)).cost.total == cost
+    # Few distinct parts exist among 6 couriers: once all are known fruitless, they are searched harder.
+    assert not deep[0]
+    assert any(deep)
 
 
 def test_parts_offer_unassigned_shipments() -> None:
@@ -101,7 +106,7 @@ def test_parts_offer_unassigned_shipments() -> None:
     start: Routes = {v.id: [] for v in problem.vehicles}  # nothing planned yet
     offered: set[str] = set()
 
-    def serve_one(part: Problem, routes: Routes, deadline: float) -> tuple[Routes, Starts] | None:
+    def serve_one(part: Problem, routes: Routes, deadline: float, deep: bool) -> tuple[Routes, Starts] | None:
         offered.update(s.id for s in part.shipments)
         first = part.shipments[0].id
         return {**routes, part.vehicles[0].id: [Stop("pickup", first), Stop("delivery", first)]}, {}
@@ -119,7 +124,7 @@ def test_parts_search_is_reproducible() -> None:
     picks: list[list[tuple[str, ...]]] = [[], []]
     for run in (0, 1):
 
-        def record(part: Problem, routes: Routes, deadline: float, run: int = run) -> None:
+        def record(part: Problem, routes: Routes, deadline: float, deep: bool, run: int = run) -> None:
             picks[run].append(tuple(v.id for v in part.vehicles))
 
         improve_by_parts(problem, problem.shipments, start, {}, 1e18, record, max_parts=6, seed=3)
