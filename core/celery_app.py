@@ -61,6 +61,17 @@ def make_celery() -> Celery:
             },
             # Releases expired holds. Not urgent for correctness (an expired hold already counts as
             # available and `reserve` reclaims it), but it keeps `reserved` honest for readers.
+            # One dispatch cycle per zone every few seconds; a late tick is dropped, not stacked.
+            "dispatch-tick": {
+                "task": "dispatch.tick",
+                "schedule": get_settings().dispatch_cycle_period_s,
+                "options": {"expires": get_settings().dispatch_cycle_period_s},
+            },
+            "purge-idempotency-keys": {
+                "task": "dispatch.purge_idempotency_keys",
+                "schedule": 3600.0,
+                "options": {"expires": 3000},
+            },
             "reservation-expiry-sweep": {
                 "task": "warehouse.sweep_expired_reservations",
                 "schedule": 30.0,

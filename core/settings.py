@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # How often beat starts a dispatch cycle for every zone (the kernel schedules it, so it lives
+    # here; the rest of dispatch's knobs are in `dispatch.config`).
+    dispatch_cycle_period_s: float = Field(default=5.0, ge=1.0, le=300.0, allow_inf_nan=False)
     log_json: bool = False
     log_level: str = "INFO"
 

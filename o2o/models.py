@@ -13,7 +13,9 @@ from core.auth.models import User
 from core.db import Base
 from core.events import OutboxEvent
 from core.payments import SimulatedPaymentEntry
+from dispatch.fleet_models import Courier, CourierPosition, DispatchZone, DispatchZoneLocation, FleetVehicle, Shift
 from dispatch.models import IdempotencyKey, Order, OrderFulfilment, OrderLine
+from dispatch.route_models import CourierRoute, DispatchExplanation, DispatchRun, OrderAssignment, RouteStop
 from stores.models import Location
 from warehouse.models import (
     Category,
@@ -29,12 +31,23 @@ from warehouse.models import (
 __all__ = [
     "Base",
     "Category",
+    "Courier",
+    "CourierPosition",
+    "CourierRoute",
+    "DispatchExplanation",
+    "DispatchRun",
+    "DispatchZone",
+    "DispatchZoneLocation",
+    "FleetVehicle",
     "IdempotencyKey",
     "Location",
     "Order",
+    "OrderAssignment",
     "OrderFulfilment",
     "OrderLine",
     "OutboxEvent",
+    "RouteStop",
+    "Shift",
     "SimulatedPaymentEntry",
     "Sku",
     "StockAlert",

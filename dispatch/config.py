@@ -1,0 +1,48 @@
+"""Knobs of the dispatch cycle, read from `O2O_DISPATCH_*` environment variables.
+
+The cycle period itself is `core.settings.Settings.dispatch_cycle_period_s`, because beat (in the
+kernel) schedules it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Policy = Literal["vrp", "greedy"]
+
+
+class DispatchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="O2O_DISPATCH_", extra="ignore")
+
+    policy: Policy = "vrp"
+    time_limit_s: float = Field(default=1.0, ge=0.1, le=60.0, allow_inf_nan=False)
+    # Solver processes per cycle (routing's portfolio); the 2-core machines want at most 2.
+    solver_workers: int = Field(default=2, ge=1, le=16)
+    # The zone lock outlives any sane cycle; if a worker dies, the zone frees itself after this.
+    lock_ttl_s: int = Field(default=60, ge=5, le=3600)
+    # Moving an order to another courier must save at least this many seconds of driving
+    # (or lateness): couriers are told less often that their plan changed.
+    reassignment_cost_s: int = Field(default=300, ge=0, le=86_400)
+    drop_penalty_s: int = Field(default=36_000, ge=1, le=10_000_000)
+    lateness_weight: int = Field(default=2, ge=0, le=100)
+    pickup_service_s: int = Field(default=90, ge=0, le=3600)
+    dropoff_service_s: int = Field(default=120, ge=0, le=3600)
+    max_ride_cold_s: int = Field(default=1800, ge=60, le=14_400)
+    # Orders still being picked are planned (tentatively) when expected ready within this.
+    soon_ready_s: int = Field(default=900, ge=0, le=7200)
+    # Orders worth at least this much need the customer's PIN at the door.
+    pin_threshold_minor: int = Field(default=5000, ge=0)
+    max_attempts: int = Field(default=2, ge=1, le=5)
+    # Street travel times: an OSM extract of the city (optional); straight lines otherwise.
+    street_osm: Path | None = None
+    street_cache_dir: Path | None = None
+
+
+@lru_cache(maxsize=1)
+def get_dispatch_settings() -> DispatchSettings:
+    return DispatchSettings()

@@ -1,0 +1,131 @@
+"""SQL of the fleet: couriers, shifts, routes, stops and assignments (one place for it, §2)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from dispatch.fleet_models import Courier, DispatchZoneLocation, Shift, ShiftStatus
+from dispatch.models import Order
+from dispatch.route_models import OPEN_STOP, CourierRoute, OrderAssignment, RouteStop, StopStatus
+
+
+def courier_of_user(session: Session, user_id: uuid.UUID, *, lock: bool = False) -> Courier | None:
+    query = select(Courier).where(Courier.user_id == user_id)
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def lock_courier(session: Session, courier_id: uuid.UUID) -> Courier | None:
+    return session.get(Courier, courier_id, with_for_update=True, populate_existing=True)
+
+
+def zone_locations(session: Session, zone_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        session.scalars(select(DispatchZoneLocation.location_id).where(DispatchZoneLocation.zone_id == zone_id))
+    )
+
+
+def active_shift(session: Session, courier_id: uuid.UUID) -> Shift | None:
+    return session.scalar(select(Shift).where(Shift.courier_id == courier_id, Shift.status == ShiftStatus.active))
+
+
+def planned_shift_at(session: Session, courier_id: uuid.UUID, *, at: datetime, early: datetime) -> Shift | None:
+    """The planned shift that may start now: begins before `early` (a little ahead is fine) and has
+    not ended yet; the earliest such."""
+    return session.scalar(
+        select(Shift)
+        .where(
+            Shift.courier_id == courier_id,
+            Shift.status == ShiftStatus.planned,
+            Shift.planned_start <= early,
+            Shift.planned_end > at,
+        )
+        .order_by(Shift.planned_start)
+        .limit(1)
+    )
+
+
+def route_of_shift(session: Session, shift_id: uuid.UUID) -> CourierRoute | None:
+    return session.scalar(select(CourierRoute).where(CourierRoute.shift_id == shift_id))
+
+
+def current_route(session: Session, courier_id: uuid.UUID) -> CourierRoute | None:
+    shift = active_shift(session, courier_id)
+    return route_of_shift(session, shift.id) if shift is not None else None
+
+
+def assignments_of(session: Session, courier_ids: Collection[uuid.UUID]) -> list[OrderAssignment]:
+    if not courier_ids:
+        return []
+    return list(session.scalars(select(OrderAssignment).where(OrderAssignment.courier_id.in_(courier_ids))))
+
+
+def assignments_for(session: Session, order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, OrderAssignment]:
+    if not order_ids:
+        return {}
+    rows = session.scalars(select(OrderAssignment).where(OrderAssignment.order_id.in_(order_ids)))
+    return {a.order_id: a for a in rows}
+
+
+def lock_assignment(session: Session, order_id: uuid.UUID) -> OrderAssignment | None:
+    return session.get(OrderAssignment, order_id, with_for_update=True, populate_existing=True)
+
+
+def open_stops(session: Session, *, courier_id: uuid.UUID) -> list[RouteStop]:
+    return list(
+        session.scalars(
+            select(RouteStop)
+            .where(RouteStop.courier_id == courier_id, RouteStop.status.in_((StopStatus.pending, StopStatus.arrived)))
+            .order_by(RouteStop.seq)
+        )
+    )
+
+
+def open_stops_of_couriers(session: Session, courier_ids: Collection[uuid.UUID]) -> list[RouteStop]:
+    if not courier_ids:
+        return []
+    return list(
+        session.scalars(
+            select(RouteStop)
+            .where(
+                RouteStop.courier_id.in_(courier_ids),
+                RouteStop.status.in_((StopStatus.pending, StopStatus.arrived)),
+            )
+            .order_by(RouteStop.courier_id, RouteStop.seq)
+        )
+    )
+
+
+def stops_of_order(session: Session, order_id: uuid.UUID, *, open_only: bool = True) -> list[RouteStop]:
+    query = select(RouteStop).where(RouteStop.order_id == order_id)
+    if open_only:
+        query = query.where(RouteStop.status.in_((StopStatus.pending, StopStatus.arrived)))
+    return list(session.scalars(query))
+
+
+def delete_open_stops(session: Session, order_ids: Collection[uuid.UUID]) -> None:
+    if order_ids:
+        session.execute(
+            delete(RouteStop).where(
+                RouteStop.order_id.in_(order_ids), RouteStop.status.in_((StopStatus.pending, StopStatus.arrived))
+            )
+        )
+
+
+def lock_stop(session: Session, stop_id: uuid.UUID) -> RouteStop | None:
+    return session.get(RouteStop, stop_id, with_for_update=True, populate_existing=True)
+
+
+def lock_orders(session: Session, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Order]:
+    """Rows locked in id order, so two cycles (or a cycle and a courier) never deadlock."""
+    if not order_ids:
+        return {}
+    rows = session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update())
+    return {o.id: o for o in rows}
+
+
+__all__ = ["OPEN_STOP"]

@@ -1,0 +1,256 @@
+"""The one translator between dispatch rows and the routing library's types (DESIGN.md §2).
+
+`build` turns a `Snapshot` into a `routing.Problem` (integers: seconds since the cycle's `now`,
+metres, bags, grams) plus the index that maps solver ids and locations back to rows, and the
+previous plan as a warm start. `routes_of` turns a `routing.Plan` back into per-courier stop lists
+with wall-clock times.
+
+Modelling choices, each a product rule:
+- a courier starts where their last accepted ping put them (at their zone's first store if they
+  never sent one); their shift end closes their route;
+- capacity has three dimensions: bags, grams, and bags in a cold box (zero without one), so
+  chilled and frozen orders only go to couriers who can keep them cold;
+- picked-up orders are `on_board` their courier; orders an operator pinned, or whose pickup the
+  courier has already arrived at, are fixed to them (`assigned`);
+- pickup not before the order is ready; the promised window's end is a soft deadline (each late
+  second costs `lateness_weight`); chilled/frozen goods ride at most `max_ride_cold_s`;
+- a failed delivery going back to the store is an on-board shipment whose "delivery" is the store;
+- split orders (two pickups) are left to operators: one shipment has one pickup.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from dispatch.config import DispatchSettings
+from dispatch.cycle_read import CourierRow, OrderRow, Snapshot
+from dispatch.models import OrderStatus
+from dispatch.route_models import StopKind, StopStatus
+from routing import Cost, Plan, Problem, Route, Shipment, SolverStats, TravelTimes, Vehicle, Visit
+from routing.problem import TIME_MAX
+from routing.types import Point, Profile
+
+SPLIT_ORDER = "split order: two stores to pick up from; assign it by hand"
+NO_POSITION_NO_STORE = "courier has no position and the zone no store"
+_BIG = 10_000  # cold-box capacity of a vehicle that has one: only the bags dimension limits it
+
+
+@dataclass(slots=True)
+class Index:
+    """How solver ids and locations map back to rows."""
+
+    now: datetime
+    points: list[Point]
+    orders: dict[str, OrderRow]
+    couriers: dict[str, CourierRow]
+    set_aside: dict[uuid.UUID, str] = field(default_factory=dict)  # order id -> why not planned
+    store_index: dict[uuid.UUID, int] = field(default_factory=dict)
+    dropoff_index: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    def at(self, seconds: int) -> datetime:
+        return self.now + timedelta(seconds=int(seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    problem: Problem
+    index: Index
+    previous: Plan | None  # the routes as they stand, for the warm start
+
+
+def _rel(now: datetime, when: datetime) -> int:
+    return max(0, min(TIME_MAX, math.ceil((when - now).total_seconds())))
+
+
+def build(snapshot: Snapshot, *, settings: DispatchSettings, travel: TravelTimes) -> Built:
+    now = snapshot.now
+    index = Index(now=now, points=[], orders={}, couriers={})
+    plannable = []
+    for o in snapshot.orders:
+        if o.parts > 1:
+            index.set_aside[o.order_id] = SPLIT_ORDER
+        else:
+            plannable.append(o)
+    # Couriers first (their start), then stores, then doors.
+    fallback = Point(plannable[0].store_lat, plannable[0].store_lon) if plannable else None
+    starts: dict[uuid.UUID, int] = {}
+    for c in snapshot.couriers:
+        if c.lat is not None and c.lon is not None:
+            where = Point(c.lat, c.lon)
+        elif fallback is not None:
+            where = fallback
+        else:
+            continue
+        starts[c.courier_id] = len(index.points)
+        index.points.append(where)
+    for o in plannable:
+        if o.location_id not in index.store_index:
+            index.store_index[o.location_id] = len(index.points)
+            index.points.append(Point(o.store_lat, o.store_lon))
+    for o in plannable:
+        index.dropoff_index[o.order_id] = len(index.points)
+        index.points.append(Point(o.dropoff_lat, o.dropoff_lon))
+
+    couriers = [c for c in snapshot.couriers if c.courier_id in starts]
+    owner = _fixed_owners(plannable, couriers)
+    shipments = [_shipment(o, index, settings) for o in plannable if _plannable(o, owner)]
+    wanted = {s.id for s in shipments}
+    vehicles = [_vehicle(c, starts[c.courier_id], index, plannable, owner, wanted) for c in couriers]
+    for c in couriers:
+        index.couriers[str(c.courier_id)] = c
+    for o in plannable:
+        index.orders[str(o.order_id)] = o
+    profiles = sorted({v.profile for v in vehicles}) or ["bike"]
+    matrices = {p: travel.matrices(index.points, p) for p in profiles} if index.points else {}
+    problem = Problem(
+        matrices=matrices,
+        vehicles=tuple(vehicles),
+        shipments=tuple(shipments),
+        drop_penalty=settings.drop_penalty_s,
+        reassignment_cost=settings.reassignment_cost_s,
+    )
+    return Built(problem, index, _previous_plan(problem, couriers, index))
+
+
+def _plannable(o: OrderRow, owner: Mapping[uuid.UUID, tuple[uuid.UUID, bool]]) -> bool:
+    # Goods on board of a courier who is not on shift are not the solver's to move (flagged).
+    on_board = o.status in (OrderStatus.picked_up, OrderStatus.failed_delivery)
+    return not on_board or o.order_id in owner
+
+
+def _fixed_owners(
+    orders: Sequence[OrderRow], couriers: Sequence[CourierRow]
+) -> dict[uuid.UUID, tuple[uuid.UUID, bool]]:
+    """order id -> (courier, on board) for orders the solver must leave where they are."""
+    on_shift = {c.courier_id for c in couriers}
+    arrived = {
+        s.order_id: c.courier_id
+        for c in couriers
+        for s in c.stops
+        if s.kind is StopKind.pickup and s.status is StopStatus.arrived
+    }
+    fixed: dict[uuid.UUID, tuple[uuid.UUID, bool]] = {}
+    for o in orders:
+        if o.courier_id is None or o.courier_id not in on_shift:
+            continue
+        if o.status in (OrderStatus.picked_up, OrderStatus.failed_delivery):
+            fixed[o.order_id] = (o.courier_id, True)
+        elif o.pinned or arrived.get(o.order_id) == o.courier_id:
+            fixed[o.order_id] = (o.courier_id, False)
+    return fixed
+
+
+def _demand(o: OrderRow) -> tuple[int, int, int]:
+    return (o.bags, o.grams, o.bags if o.cold else 0)
+
+
+def _shipment(o: OrderRow, index: Index, settings: DispatchSettings) -> Shipment:
+    store = index.store_index[o.location_id]
+    returning = o.status is OrderStatus.failed_delivery
+    return Shipment(
+        id=str(o.order_id),
+        pickup=store,
+        delivery=store if returning else index.dropoff_index[o.order_id],
+        demand=_demand(o),
+        pickup_window=(_rel(index.now, o.ready_at), TIME_MAX),
+        delivery_window=_delivery_window(o, index.now, returning),
+        lateness_cost=0 if returning else settings.lateness_weight,
+        pickup_service_s=settings.pickup_service_s,
+        delivery_service_s=settings.dropoff_service_s,
+        max_ride_s=settings.max_ride_cold_s if o.cold and not returning else None,
+    )
+
+
+def _delivery_window(o: OrderRow, now: datetime, returning: bool) -> tuple[int, int]:
+    if returning:
+        return (0, TIME_MAX)
+    due = _rel(now, o.promised_to)
+    if o.retry_after is None:
+        return (0, due)
+    # A re-attempt waits (hard) for the customer to be back; lateness still counts from `due`.
+    earliest = _rel(now, o.retry_after)
+    return (earliest, max(due, earliest))
+
+
+def _vehicle(
+    c: CourierRow,
+    start: int,
+    index: Index,
+    orders: Sequence[OrderRow],
+    owner: Mapping[uuid.UUID, tuple[uuid.UUID, bool]],
+    wanted: set[str],
+) -> Vehicle:
+    mine = [(o, owner[o.order_id][1]) for o in orders if owner.get(o.order_id, (None,))[0] == c.courier_id]
+    on_board = tuple(str(o.order_id) for o, carried in mine if carried and str(o.order_id) in wanted)
+    fixed = tuple(str(o.order_id) for o, carried in mine if not carried and str(o.order_id) in wanted)
+    capacity = [c.capacity_units, c.capacity_kg * 1000, _BIG if c.cold_box else 0]
+    # What is physically on board is a fact: never let a stale capacity make the problem invalid.
+    carried_load = [sum(_demand(o)[k] for o, carried in mine if carried) for k in range(3)]
+    capacity = [max(cap, ld) for cap, ld in zip(capacity, carried_load, strict=True)]
+    profile: Profile = c.kind if c.kind in ("bike", "scooter", "car") else "bike"  # type: ignore[assignment]
+    return Vehicle(
+        id=str(c.courier_id),
+        start=start,
+        capacity=tuple(capacity),
+        shift=(0, max(0, _rel(index.now, c.shift_end))),
+        profile=profile,
+        on_board=on_board,
+        assigned=fixed,
+    )
+
+
+def _previous_plan(problem: Problem, couriers: Sequence[CourierRow], index: Index) -> Plan | None:
+    """The routes as written last cycle, as a `Plan` the solver can warm-start from (times are not
+    needed: `routing.solve` re-schedules the sequences)."""
+    routes = []
+    zero = (0,) * problem.dimensions
+    for c in couriers:
+        vid = str(c.courier_id)
+        if vid not in problem.vehicle_index:
+            continue
+        visits = []
+        for s in c.stops:
+            sid = str(s.order_id)
+            if sid not in problem.shipment_index:
+                continue
+            shipment = problem.shipment(sid)
+            if s.kind is StopKind.pickup and shipment.pickup is not None:
+                visits.append(Visit("pickup", shipment.pickup, 0, 0, 0, zero, sid))
+            else:
+                visits.append(Visit("delivery", shipment.delivery, 0, 0, 0, zero, sid))
+        if visits:
+            routes.append(Route(vid, tuple(visits), 0, 0, 0))
+    if not routes:
+        return None
+    return Plan(tuple(routes), (), Cost(0, 0, 0, 0), SolverStats("database", "previous", 0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStop:
+    order_id: uuid.UUID
+    kind: StopKind
+    arrival: datetime
+    departure: datetime
+
+
+def routes_of(plan: Plan, index: Index) -> dict[uuid.UUID, list[PlannedStop]]:
+    """Courier id -> stops in order with wall-clock times."""
+    out: dict[uuid.UUID, list[PlannedStop]] = {}
+    for route in plan.routes:
+        courier_id = uuid.UUID(route.vehicle_id)
+        stops = []
+        for v in route.visits:
+            if v.shipment_id is None or v.kind not in ("pickup", "delivery"):
+                continue
+            order = index.orders[v.shipment_id]
+            if v.kind == "pickup":
+                kind = StopKind.pickup
+            else:
+                kind = StopKind.return_ if order.status is OrderStatus.failed_delivery else StopKind.dropoff
+            stops.append(PlannedStop(order.order_id, kind, index.at(v.arrival_s), index.at(v.departure_s)))
+        out[courier_id] = stops
+    return out

@@ -1,0 +1,173 @@
+"""What a courier reports at a stop: arrived, picked up (with the bag count), delivered (with
+proof of delivery) or failed (with a reason). Each moves the order's state machine, which writes
+the outbox events.
+
+A courier acts only on their own stops: anyone else's stop id is a 404. Every event locks the
+order row first, then the stop (the dispatch cycle locks orders first too), so a re-plan and a
+courier's tap never deadlock.
+
+Failure policy: a customer who is absent gets another attempt (not before `RETRY_AFTER`) until
+`max_attempts`; a refusal, an address that cannot be found, or the last failed attempt make the
+order `failed_delivery`, and the next cycle routes the goods back to the store, where handing
+them over makes it `returned`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from core import clock, events
+from core.settings import get_settings
+from dispatch import after_commit, orders
+from dispatch import fleet_repository as repo
+from dispatch import repository as order_repo
+from dispatch.config import get_dispatch_settings
+from dispatch.fleet_errors import (
+    BagCountMismatch,
+    OfferNotFound,
+    ProofRequired,
+    StopNotFound,
+    StopOutOfOrder,
+    WrongPin,
+)
+from dispatch.fleet_models import Courier
+from dispatch.fleet_schemas import DeliveredIn, FailureReason
+from dispatch.models import Order, OrderStatus
+from dispatch.route_models import AssignmentState, OrderAssignment, PodPolicy, RouteStop, StopKind, StopStatus
+from dispatch.shifts import courier_for
+
+RETRY_AFTER = timedelta(minutes=10)
+FINAL_FAILURES = frozenset({"refused", "address_not_found"})
+
+
+def delivery_pin(order_id: uuid.UUID) -> str:
+    """The 4-digit PIN the customer reads out at the door: derived from the order id with the
+    deployment's secret, so it needs no storage and cannot be guessed from the id."""
+    digest = hmac.new(get_settings().effective_jwt_secret().encode(), order_id.bytes, hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:4], 'big') % 10_000:04d}"
+
+
+def _mine(session: Session, courier: Courier, stop_id: uuid.UUID) -> tuple[Order, RouteStop, OrderAssignment]:
+    peek = session.get(RouteStop, stop_id)
+    if peek is None or peek.courier_id != courier.id:
+        raise StopNotFound("No such stop on your route.", stop_id=str(stop_id))
+    order = repo.lock_orders(session, [peek.order_id])[peek.order_id]
+    stop = repo.lock_stop(session, stop_id)
+    assignment = repo.lock_assignment(session, peek.order_id)
+    if stop is None or stop.courier_id != courier.id or assignment is None or assignment.courier_id != courier.id:
+        raise StopNotFound("No such stop on your route.", stop_id=str(stop_id))
+    if stop.status not in (StopStatus.pending, StopStatus.arrived):
+        raise StopOutOfOrder(f"This stop is already {stop.status.value}.", status=stop.status.value)
+    return order, stop, assignment
+
+
+def _event(session: Session, topic: str, stop: RouteStop, **extra: object) -> None:
+    payload = {"stop_id": str(stop.id), "order_id": str(stop.order_id), "courier_id": str(stop.courier_id)}
+    events.emit(session, topic, {**payload, **{k: v for k, v in extra.items() if v is not None}})
+
+
+def arrive(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID) -> RouteStop:
+    courier = courier_for(session, user_id)
+    _, stop, assignment = _mine(session, courier, stop_id)
+    if assignment.state is AssignmentState.offered:
+        raise OfferNotFound("Accept the offer first.", code="offer_not_accepted")
+    if stop.status is StopStatus.pending:
+        stop.status = StopStatus.arrived
+        stop.arrived_at = clock.now()
+        _event(session, "dispatch.stop_arrived", stop, kind=stop.kind.value)
+    session.flush()
+    return stop
+
+
+def picked_up(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, bags: int) -> RouteStop:
+    courier = courier_for(session, user_id)
+    order, stop, assignment = _mine(session, courier, stop_id)
+    if stop.kind is not StopKind.pickup:
+        raise StopOutOfOrder("Only a pickup stop can be picked up.", kind=stop.kind.value)
+    if assignment.state is AssignmentState.offered:
+        raise OfferNotFound("Accept the offer first.", code="offer_not_accepted")
+    if order.status is not OrderStatus.assigned:
+        raise StopOutOfOrder("The order is not packed and handed to you yet.", status=order.status.value)
+    (fulfilment,) = order_repo.fulfilments_of(session, [order.id])
+    if fulfilment.bags is not None and bags != fulfilment.bags:
+        # A bag left on the counter is found now, not at the customer's door.
+        raise BagCountMismatch(
+            f"The store packed {fulfilment.bags} bag(s); you counted {bags}.", packed=fulfilment.bags, counted=bags
+        )
+    now = clock.now()
+    orders.advance(session, order_id=order.id, to=OrderStatus.picked_up, actor_id=user_id)
+    stop.status, stop.completed_at, stop.arrived_at = StopStatus.done, now, stop.arrived_at or now
+    stop.bags = bags
+    _event(session, "dispatch.picked_up", stop, bags=bags)
+    session.flush()
+    return stop
+
+
+def delivered(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, proof: DeliveredIn) -> RouteStop:
+    courier = courier_for(session, user_id)
+    order, stop, assignment = _mine(session, courier, stop_id)
+    now = clock.now()
+    if stop.kind is StopKind.return_:
+        # Goods handed back at the store after a failed delivery.
+        orders.advance(session, order_id=order.id, to=OrderStatus.returned, actor_id=user_id)
+    elif stop.kind is StopKind.dropoff and order.status is OrderStatus.picked_up:
+        stop.pod_kind, stop.pod_ref = _check_proof(order, assignment.pod_policy, proof)
+        orders.advance(session, order_id=order.id, to=OrderStatus.delivered, actor_id=user_id)
+    else:
+        raise StopOutOfOrder("Pick the order up before delivering it.", status=order.status.value)
+    stop.status, stop.completed_at, stop.arrived_at = StopStatus.done, now, stop.arrived_at or now
+    _event(session, "dispatch.delivered" if stop.kind is StopKind.dropoff else "dispatch.returned", stop)
+    session.delete(assignment)  # the stop keeps who did it; the courier no longer carries it
+    after_commit.request_cycle(session, courier.zone_id)
+    session.flush()
+    return stop
+
+
+def _check_proof(order: Order, policy: PodPolicy, proof: DeliveredIn) -> tuple[str, str]:
+    if proof.pin is not None:
+        if not hmac.compare_digest(proof.pin, delivery_pin(order.id)):
+            raise WrongPin("The PIN does not match this order.")
+        return "pin", hashlib.sha256(proof.pin.encode()).hexdigest()
+    if policy is PodPolicy.pin:
+        raise ProofRequired("This order needs the customer's PIN.", policy=policy.value)
+    if proof.photo_sha256 is not None:
+        return "photo", proof.photo_sha256
+    if proof.signature is not None:
+        return "signature", hashlib.sha256(proof.signature.encode()).hexdigest()
+    raise ProofRequired("Give the PIN, a photo hash or a signature.", policy=policy.value)
+
+
+def failed(
+    session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, reason: FailureReason, note: str = ""
+) -> RouteStop:
+    courier = courier_for(session, user_id)
+    order, stop, assignment = _mine(session, courier, stop_id)
+    if stop.kind is not StopKind.dropoff or order.status is not OrderStatus.picked_up:
+        raise StopOutOfOrder("Only a drop-off of an order you carry can fail.", kind=stop.kind.value)
+    now = clock.now()
+    stop.status, stop.completed_at, stop.failure_reason = StopStatus.failed, now, reason
+    stop.arrived_at = stop.arrived_at or now
+    assignment.attempts += 1
+    retry = reason not in FINAL_FAILURES and assignment.attempts < get_dispatch_settings().max_attempts
+    if retry:
+        assignment.retry_after = now + RETRY_AFTER
+    else:
+        order.cancel_reason = f"delivery failed: {reason}"[:200]
+        orders.advance(session, order_id=order.id, to=OrderStatus.failed_delivery, actor_id=user_id)
+    _event(
+        session,
+        "dispatch.delivery_failed",
+        stop,
+        reason=reason,
+        note=note or None,
+        attempt=assignment.attempts,
+        next="reattempt" if retry else "return_to_store",
+    )
+    after_commit.request_cycle(session, courier.zone_id)
+    session.flush()
+    return stop
