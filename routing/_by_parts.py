@@ -27,6 +27,9 @@ from routing.problem import Problem, Shipment
 #: Length of one round of group searches: long enough for many parts per group (~20 at 50 ms),
 #: short enough for a few re-splits within a 5 s dispatch cycle.
 ROUND_S = 1.5
+#: Less time left than this is not worth forking workers for (a fork of a 1,000-order problem
+#: takes ~20 ms).
+MIN_SEARCH_S = 0.1
 #: Fewest couriers per group. Measured on 50 orders / 10 couriers, 5 s: two groups of 5 ended 6%
 #: above one search of all 10 (parts of 4 couriers hardly vary inside a group of 5).
 MIN_GROUP_VEHICLES = 12
@@ -50,6 +53,8 @@ def search_by_parts(
     """Improve `start` (a warm start when `warm`, else the greedy plan) by parts until `deadline`
     with `len(strategies)` workers; a worker that overruns `deadline` is killed at `kill_at`."""
     grace = kill_at - deadline
+    if deadline - time.monotonic() < MIN_SEARCH_S:  # the greedy plan took the whole time limit
+        return []
     begin: tuple[Routes, Starts] = ({vid: list(stops) for vid, stops in start.items()}, {})
     if not warm:
         begin = _construct(problem, shipments, params, len(strategies), deadline, grace, begin, previous)
@@ -119,6 +124,8 @@ def _construct(
     the orders greedy gave them, groups in parallel; a group whose insertion is late keeps `begin`.
     """
     cap = time.monotonic() + _ortools.CONSTRUCT_SHARE * (deadline - time.monotonic())
+    if cap - time.monotonic() < MIN_SEARCH_S:
+        return begin
     if len(shipments) <= _ortools.CONSTRUCT_MAX_SHIPMENTS:
         build = partial(_ortools.construct_start, problem, shipments, params, cap, begin, previous)
         return next(iter(in_workers([build], cap + grace)), begin)

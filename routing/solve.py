@@ -26,7 +26,7 @@ from routing.problem import TIME_MAX, Problem, Shipment, Vehicle, unservable_rea
 
 #: Share of the time limit kept back from the searches, for handing their plans back and pricing
 #: them, so that `solve` returns within its limit; at most RESERVE_MAX_S.
-RESERVE_SHARE = 0.05
+RESERVE_SHARE = 0.1
 RESERVE_MAX_S = 0.25
 #: A worker still busy this long after the limit has overrun and is killed (`routing._workers`).
 #: Not zero: on an overloaded machine a forked worker may wait that long for a core, and killing
