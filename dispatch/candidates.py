@@ -16,12 +16,14 @@ from typing import NoReturn
 from sqlalchemy.orm import Session
 
 from core.geo import GeoPoint
-from dispatch import repository as repo
+from dispatch import checkout_sql
 from dispatch.assignment import Candidate
+from dispatch.checkout_sql import Nearby, Site
 from dispatch.errors import OutsideServiceArea
 from dispatch.travel import TravelEstimator
 from stores import service as stores
 from stores.errors import CoordinatesPossiblySwapped
+from stores.hours import is_open_at
 from stores.models import Location, LocationKind
 from stores.schemas import NearbyLocation
 from stores.zones import swapped_point
@@ -40,31 +42,54 @@ _OPENING_HORIZON = timedelta(days=8)
 class Skipped:
     """A location the checkout could not use at all, and why (for the explanation)."""
 
-    location: Location
+    location: Site
     distance_m: float
     reason: str
 
 
-def seconds_until_open(location: Location, now: datetime) -> int | None:
+def site_of(location: Location) -> Site:
+    return Site(
+        id=location.id,
+        code=location.code,
+        name=location.name,
+        kind=location.kind,
+        lat=location.lat,
+        lon=location.lon,
+        timezone=location.timezone,
+        opening_hours=location.opening_hours,
+        pick_staff=location.pick_staff,
+        pick_seconds_per_line=location.pick_seconds_per_line,
+        pack_seconds=location.pack_seconds,
+    )
+
+
+def _nearby(found: Sequence[NearbyLocation]) -> list[Nearby]:
+    return [Nearby(site=site_of(n.location), distance_m=n.distance_m) for n in found]
+
+
+def seconds_until_open(location: Site | Location, now: datetime) -> int | None:
     """0 when open now; otherwise seconds until it next opens (minute precision); None if it
     does not open within a week (no hours on any day)."""
-    if stores.is_open_at(location, now):
+    hours, zone = location.opening_hours, location.timezone
+    if is_open_at(hours, zone, now):
         return 0
     at = now
     while at - now <= _OPENING_HORIZON:
         nxt = at + _OPENING_STEP
-        if stores.is_open_at(location, nxt):
+        if is_open_at(hours, zone, nxt):
             # Hours are given to the minute: find the first open minute of the last step.
             for minute in range(1, 16):
                 probe = at + timedelta(minutes=minute)
-                if stores.is_open_at(location, probe):
+                if is_open_at(hours, zone, probe):
                     return math.ceil((probe.replace(second=0, microsecond=0) - now).total_seconds())
         at = nxt
     return None
 
 
-def covering(session: Session, point: GeoPoint) -> list[NearbyLocation]:
-    return stores.candidates_covering(session, point, limit=MAX_CANDIDATES)
+def covering(session: Session, point: GeoPoint) -> list[Nearby]:
+    """The zone-covering locations, nearest first (the checkout reads the same list in its
+    pipelined opening round trip, `checkout_sql.opening`)."""
+    return _nearby(stores.candidates_covering(session, point, limit=MAX_CANDIDATES))
 
 
 def outside(session: Session, point: GeoPoint) -> NoReturn:
@@ -80,7 +105,7 @@ def outside(session: Session, point: GeoPoint) -> NoReturn:
     raise OutsideServiceArea("We do not deliver to this point yet.", lat=point.lat, lon=point.lon)
 
 
-def warehouses(session: Session, point: GeoPoint, *, exclude: set[uuid.UUID]) -> list[NearbyLocation]:
+def warehouses(session: Session, point: GeoPoint, *, exclude: set[uuid.UUID]) -> list[Nearby]:
     """Distribution centres and central warehouses near the point that do not already serve it."""
     near = stores.locations_near(
         session,
@@ -89,13 +114,13 @@ def warehouses(session: Session, point: GeoPoint, *, exclude: set[uuid.UUID]) ->
         kinds=list(WAREHOUSE_LEAD_S),
         limit=MAX_WAREHOUSES + len(exclude),
     )
-    return [n for n in near if n.location.id not in exclude][:MAX_WAREHOUSES]
+    return _nearby([n for n in near if n.location.id not in exclude][:MAX_WAREHOUSES])
 
 
 def build(
     session: Session,
     *,
-    nearby: Sequence[NearbyLocation],
+    nearby: Sequence[Nearby],
     covering_zone: bool,
     point: GeoPoint,
     sku_ids: Sequence[uuid.UUID],
@@ -103,10 +128,10 @@ def build(
     travel: TravelEstimator,
 ) -> tuple[list[Candidate], list[Skipped]]:
     """Candidates with every estimate filled in, nearest first; and those ruled out, with why."""
-    usable: list[tuple[NearbyLocation, int]] = []
+    usable: list[tuple[Nearby, int]] = []
     skipped: list[Skipped] = []
     for near in nearby:
-        location = near.location
+        location = near.site
         if location.pick_staff <= 0:
             skipped.append(Skipped(location, near.distance_m, "nobody picks there"))
             continue
@@ -117,14 +142,15 @@ def build(
         usable.append((near, opens_in))
     if not usable:
         return [], skipped
-    ids = [near.location.id for near, _ in usable]
-    stock = repo.availability(session, location_ids=ids, sku_ids=sku_ids, now=now)
-    load = repo.queue_load(session, ids)
-    rides = travel.seconds_to([GeoPoint(lat=n.location.lat, lon=n.location.lon) for n, _ in usable], point)
+    ids = [near.site.id for near, _ in usable]
+    # Stock and pick queues of every candidate in one pipelined round trip.
+    stock, load = checkout_sql.facts(session, location_ids=ids, sku_ids=sku_ids, now=now)
+    rides = travel.seconds_to([GeoPoint(lat=n.site.lat, lon=n.site.lon) for n, _ in usable], point)
     candidates = []
+    idle = checkout_sql.QueueLoad(0, 0)
     for (near, opens_in), ride in zip(usable, rides, strict=True):
-        location = near.location
-        queued = load.get(location.id, repo.QueueLoad(0, 0))
+        location = near.site
+        queued = load.get(location.id, idle)
         work = queued.lines * location.pick_seconds_per_line + queued.orders * location.pack_seconds
         candidates.append(
             Candidate(

@@ -77,7 +77,7 @@ def browse(
     return Catalogue(
         point=Point(lat=point.lat, lon=point.lon),
         delivery_window=window,
-        locations=[near.location.code for near in nearby],
+        locations=[near.site.code for near in nearby],
         items=items,
         total=page.total,
         limit=limit,

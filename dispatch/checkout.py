@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.geo import GeoPoint
-from dispatch import assignment, candidates, explain, payments, views
+from dispatch import assignment, candidates, checkout_sql, explain, payments, views
 from dispatch import repository as repo
 from dispatch.assignment import Candidate, Plan
+from dispatch.checkout_sql import Nearby, SkuFacts, StoredResponse
 from dispatch.errors import (
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
@@ -44,7 +45,6 @@ from dispatch.errors import (
 )
 from dispatch.models import (
     FulfilmentStatus,
-    IdempotencyKey,
     LineState,
     Order,
     OrderFulfilment,
@@ -56,10 +56,11 @@ from dispatch.models import (
 from dispatch.schemas import CheckoutIn, LineIn
 from dispatch.states import emit_order_event
 from dispatch.travel import TravelEstimator, default_estimator
+from stores.errors import InvalidCoordinates
 from stores.zones import parse_position
 from warehouse import reservations
 from warehouse.errors import InsufficientStock
-from warehouse.models import Sku, StockReservation
+from warehouse.models import StockReservation
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,100}")  # printable ASCII, no spaces
 DELIVERY_FEE_MINOR = 299
@@ -80,7 +81,7 @@ class CheckoutResult:
 
 @dataclass(frozen=True, slots=True)
 class BasketLine:
-    sku: Sku
+    sku: SkuFacts
     qty: int
 
 
@@ -94,18 +95,35 @@ def checkout(
 ) -> CheckoutResult:
     key = _checked_key(idempotency_key)
     fingerprint = request_fingerprint(data)
-    if not repo.try_lock_key(session, customer_id=customer_id, key=key):
+    point: GeoPoint | None = None
+    bad_point: InvalidCoordinates | None = None
+    try:
+        point = parse_position(data.dropoff.model_dump())
+    except InvalidCoordinates as exc:
+        bad_point = exc  # raised only after the key checks, which come first
+    # The lock, the stored key, the SKUs and the covering locations in one round trip.
+    first = checkout_sql.opening(
+        session,
+        customer_id=customer_id,
+        key=key,
+        sku_refs={line.sku for line in data.lines},
+        point=point,
+        limit=candidates.MAX_CANDIDATES,
+    )
+    if not first.locked:
         raise RequestInProgress("A checkout with this Idempotency-Key is in progress; retry shortly.")
-    stored = repo.find_key(session, customer_id=customer_id, key=key)
-    if stored is not None:
-        return _replay(stored, fingerprint)
+    if first.stored is not None:
+        return _replay(first.stored, fingerprint)
+    if bad_point is not None or point is None or first.covering is None:
+        raise bad_point or AssertionError("a valid point was asked about")
 
     now = clock.now()
-    point = parse_position(data.dropoff.model_dump())
-    basket = _basket(session, data.lines)
+    basket = _basket(first.skus, data.lines)
     wanted = {line.sku.id: line.qty for line in basket}
     order_id = uuid.uuid4()
-    plan, held, pool, attempts, skipped = _reserve(session, point, wanted, order_id, now, travel or default_estimator())
+    plan, held, pool, attempts, skipped = _reserve(
+        session, point, first.covering, wanted, order_id, now, travel or default_estimator()
+    )
 
     subtotal = sum(line.sku.price_minor * line.qty for line in basket)
     fee = 0 if subtotal >= FREE_DELIVERY_FROM_MINOR else DELIVERY_FEE_MINOR
@@ -189,7 +207,7 @@ def request_fingerprint(data: CheckoutIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(stored: IdempotencyKey, fingerprint: str) -> CheckoutResult:
+def _replay(stored: StoredResponse, fingerprint: str) -> CheckoutResult:
     if stored.request_hash != fingerprint:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used for a different checkout; use a new key for a new order.",
@@ -207,10 +225,10 @@ def purge_keys(session: Session, *, older_than_s: int = KEY_RETENTION_S, limit: 
 # --- the basket ----------------------------------------------------------------------------------
 
 
-def _basket(session: Session, lines: list[LineIn]) -> list[BasketLine]:
+def _basket(found: list[SkuFacts], lines: list[LineIn]) -> list[BasketLine]:
+    """The SKUs of `lines` (read by `checkout_sql.opening`), duplicates merged, checked."""
     refs = {line.sku for line in lines}
-    found = repo.skus_by_reference(session, refs)
-    by_ref: dict[str, Sku] = {}
+    by_ref: dict[str, SkuFacts] = {}
     for sku in found:
         by_ref[sku.code] = sku
         by_ref[str(sku.id)] = sku
@@ -248,13 +266,13 @@ def _as_uuid_text(ref: str) -> str:
 def _reserve(
     session: Session,
     point: GeoPoint,
+    nearby: list[Nearby],
     wanted: dict[uuid.UUID, int],
     order_id: uuid.UUID,
     now: datetime,
     travel: TravelEstimator,
 ) -> tuple[Plan, list[StockReservation], list[Candidate], list[dict[str, Any]], list[candidates.Skipped]]:
     skus = sorted(wanted)
-    nearby = candidates.covering(session, point)
     if not nearby:
         candidates.outside(session, point)
     pool, skipped = candidates.build(

@@ -8,8 +8,8 @@ from typing import Any
 
 from dispatch.assignment import Candidate, Plan
 from dispatch.candidates import Skipped
+from dispatch.checkout_sql import SkuFacts
 from dispatch.models import PlanKind
-from warehouse.models import Sku
 
 
 def attempt(plan: Plan, *, lost_at: uuid.UUID | None, pool: Sequence[Candidate]) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def explanation(
     skipped: Sequence[Skipped],
     attempts: Sequence[dict[str, Any]],
     wanted: Mapping[uuid.UUID, int],
-    skus: Mapping[uuid.UUID, Sku],
+    skus: Mapping[uuid.UUID, SkuFacts],
 ) -> dict[str, Any]:
     wanted_ids = sorted(wanted)
     chosen = set(plan.location_ids)

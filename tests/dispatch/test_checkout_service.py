@@ -14,7 +14,7 @@ from core.clock import now as clock_now
 from core.errors import DomainError
 from core.payments import SimulatedEntryKind, SimulatedPaymentEntry
 from dispatch import checkout as checkout_module
-from dispatch import repository as dispatch_repo
+from dispatch import checkout_sql
 from dispatch.checkout import checkout
 from dispatch.models import IdempotencyKey, Order, OrderLine
 from dispatch.schemas import CheckoutIn
@@ -141,13 +141,13 @@ def test_stock_taken_after_the_snapshot_sends_the_order_to_the_next_store(db_ses
     near store looked full but is empty by the time we reserve; the far store takes the order."""
     stock(db_session, w.near, w.milk, 0)
     stock(db_session, w.far, w.milk, 5)
-    real = dispatch_repo.availability
+    real = checkout_sql.facts
 
     def stale(session, *, location_ids, sku_ids, now):
-        seen = real(session, location_ids=location_ids, sku_ids=sku_ids, now=now)
-        return {**seen, (w.near.id, w.milk.id): 5}
+        seen, load = real(session, location_ids=location_ids, sku_ids=sku_ids, now=now)
+        return {**seen, (w.near.id, w.milk.id): 5}, load
 
-    monkeypatch.setattr(dispatch_repo, "availability", stale)
+    monkeypatch.setattr(checkout_sql, "facts", stale)
     body = place_order(db_session, customer=w.customer, lines=[(w.milk, 2)])
 
     assert _codes(body) == [w.far.code]
