@@ -34,6 +34,9 @@ EDGE_ROUTERS = (
     "staff_api.picking",
     "customer_api.catalogue",
     "customer_api.orders",
+    "ops_api.dispatch",
+    "courier_app_api.app",
+    "courier_app_api.stream",
 )
 
 

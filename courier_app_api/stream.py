@@ -1,0 +1,157 @@
+"""`WS /courier/stream`: pings in, route updates and offers out, for one courier.
+
+Protocol: the first message must be `{"type": "auth", "token": "<access token>"}` within 10 s
+(never the query string, which ends up in logs). Then each text message is one ping
+(`{lat, lon, accuracy_m, speed_mps, heading, ts}`, optionally with `"type": "ping"`) answered by
+`{"type": "ack", ...}` with the sanity-check result; the server pushes `{"type": "route", ...}`,
+`{"type": "offer", ...}` and friends as dispatch publishes them for this courier (Redis pub/sub,
+so any API process can serve any courier).
+
+Close codes: 1008 for a bad or missing token, a malformed or binary frame; 1009 for a frame over
+64 KiB.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from core.auth.models import Role
+from core.auth.service import get_active_user
+from core.auth.tokens import decode_token
+from core.db import session_scope
+from core.errors import DomainError
+from core.http.deps import public
+from core.metrics import WS_CONNECTIONS
+from core.redis import new_async_redis
+from core.settings import get_settings
+from dispatch import pings
+from dispatch.after_commit import COURIER_CHANNEL
+from dispatch.fleet_schemas import PingIn, PingResult
+from dispatch.shifts import courier_for
+
+router = APIRouter(prefix="/courier", tags=["courier app"])
+
+MAX_FRAME = 64 * 1024
+AUTH_TIMEOUT_S = 10.0
+POLICY_VIOLATION = 1008
+MESSAGE_TOO_BIG = 1009
+
+
+class _Close(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def _text(message: Mapping[str, Any]) -> str:
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text, data = message.get("text"), message.get("bytes")
+    size = len(text.encode()) if text is not None else len(data or b"")
+    if size > MAX_FRAME:
+        raise _Close(MESSAGE_TOO_BIG, "frame over 64 KiB")
+    if text is None:
+        raise _Close(POLICY_VIOLATION, "text frames only")
+    return str(text)
+
+
+def _authenticate(token: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """(user id, courier id) for a valid courier token; DomainError otherwise."""
+    principal = decode_token(token, get_settings())
+    with session_scope() as session:
+        user = get_active_user(session, principal.user_id)
+        if user.role is not Role.courier or principal.role is not Role.courier:
+            raise DomainError("couriers only", code="forbidden_role")
+        return user.id, courier_for(session, user.id).id
+
+
+def _record(user_id: uuid.UUID, ping: PingIn) -> PingResult:
+    with session_scope() as session:
+        return pings.record(session, user_id=user_id, pings=[ping])
+
+
+async def _auth(ws: WebSocket) -> tuple[uuid.UUID, uuid.UUID]:
+    with anyio.fail_after(AUTH_TIMEOUT_S):
+        raw = _text(await ws.receive())
+    try:
+        first = json.loads(raw)
+        token = first["token"]
+        if not isinstance(token, str) or len(token) > 4096:
+            raise TypeError("token")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _Close(POLICY_VIOLATION, "first message must be {type: auth, token}") from exc
+    try:
+        return await run_in_threadpool(_authenticate, token)
+    except DomainError as exc:
+        raise _Close(POLICY_VIOLATION, exc.code) from exc
+
+
+async def _pings_in(ws: WebSocket, user_id: uuid.UUID) -> None:
+    while True:
+        raw = _text(await ws.receive())
+        try:
+            body = json.loads(raw)
+            if not isinstance(body, dict) or body.pop("type", "ping") != "ping":
+                raise ValueError("not a ping")
+            ping = PingIn.model_validate(body)
+        except (ValueError, ValidationError) as exc:
+            raise _Close(POLICY_VIOLATION, "malformed ping") from exc
+        result = await run_in_threadpool(_record, user_id, ping)
+        await ws.send_json({"type": "ack", **result.model_dump()})
+
+
+async def _updates_out(ws: WebSocket, courier_id: uuid.UUID) -> None:
+    client = new_async_redis()
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(COURIER_CHANNEL.format(courier_id=courier_id))
+        async for message in pubsub.listen():
+            if message.get("type") == "message":
+                await ws.send_text(str(message["data"]))
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await client.aclose()
+
+
+async def _serve(ws: WebSocket, user_id: uuid.UUID, courier_id: uuid.UUID) -> _Close | None:
+    """Pings in and updates out until the client leaves (None) or breaks the protocol."""
+    closing: _Close | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_updates_out, ws, courier_id)
+        try:
+            await _pings_in(ws, user_id)
+        except _Close as close:
+            closing = close
+        except WebSocketDisconnect:
+            closing = None
+        tg.cancel_scope.cancel()
+    return closing
+
+
+@router.websocket("/stream", dependencies=[Depends(public)])
+async def stream(ws: WebSocket) -> None:
+    """Authenticated in-band (first message), so the route itself is open (`public`)."""
+    await ws.accept()
+    WS_CONNECTIONS.labels("courier").inc()
+    try:
+        user_id, courier_id = await _auth(ws)
+        await ws.send_json({"type": "hello", "courier_id": str(courier_id)})
+        closing = await _serve(ws, user_id, courier_id)
+        if closing is not None:
+            await ws.close(code=closing.code, reason=closing.reason)
+    except _Close as close:
+        await ws.close(code=close.code, reason=close.reason)
+    except TimeoutError:
+        await ws.close(code=POLICY_VIOLATION, reason="no auth message")
+    except WebSocketDisconnect:
+        pass
+    finally:
+        WS_CONNECTIONS.labels("courier").dec()

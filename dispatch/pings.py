@@ -1,0 +1,128 @@
+"""Courier GPS pings: sanity rules, position history, live broadcast.
+
+Rules, applied in arrival order against the last accepted fix (rejected fixes are counted by
+reason, never stored):
+- timestamp more than 30 s in the future, or not after the last accepted one → `future` /
+  `out_of_order`;
+- accuracy worse than 100 m → `inaccurate`;
+- implied speed from the last fix above 200 km/h → `too_fast` (a GPS jump, not a scooter);
+- less than 1 s after the last accepted fix → `rate_limited` (more than 1 ping/s is excess).
+Accepted fixes are appended to the history and move the courier's last position. Fixes older
+than 5 minutes (a batch sent after a dead zone) are history only: not broadcast live. The newest
+live fix is published after commit to the channel of each order the courier carries (the live
+tracking issue subscribes to those).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.geo import GeoPoint, haversine_m
+from dispatch import after_commit
+from dispatch.fleet_models import CourierPosition
+from dispatch.fleet_schemas import PingIn, PingResult
+from dispatch.metrics import PINGS_ACCEPTED, PINGS_DROPPED
+from dispatch.models import Order, OrderStatus
+from dispatch.route_models import OrderAssignment
+from dispatch.shifts import courier_for
+
+MAX_FUTURE = timedelta(seconds=30)
+MAX_ACCURACY_M = 100.0
+MAX_SPEED_MPS = 200 / 3.6
+MIN_INTERVAL = timedelta(seconds=1)
+LIVE_WINDOW = timedelta(minutes=5)
+
+
+def record(session: Session, *, user_id: uuid.UUID, pings: Sequence[PingIn]) -> PingResult:
+    courier = courier_for(session, user_id, lock=True)  # one writer per courier at a time
+    now = clock.now()
+    dropped: Counter[str] = Counter()
+    rows: list[dict[str, object]] = []
+    last_ts, last_at = courier.last_seen_at, _point(courier.last_lat, courier.last_lon)
+    newest_live: PingIn | None = None
+    for p in pings:
+        ts = p.ts if p.ts.tzinfo is not None else p.ts.replace(tzinfo=now.tzinfo)
+        reason = _reject(p, ts, now, last_ts, last_at)
+        if reason is not None:
+            dropped[reason] += 1
+            continue
+        live = ts >= now - LIVE_WINDOW
+        rows.append(
+            {
+                "courier_id": courier.id,
+                "ts": ts,
+                "lat": p.lat,
+                "lon": p.lon,
+                "accuracy_m": p.accuracy_m,
+                "speed_mps": p.speed_mps,
+                "heading": p.heading,
+                "broadcast": live,
+                "received_at": now,
+            }
+        )
+        last_ts, last_at = ts, GeoPoint(lat=p.lat, lon=p.lon)
+        if live:
+            newest_live = p
+    if rows and last_at is not None:
+        session.execute(insert(CourierPosition), rows)
+        courier.last_lat, courier.last_lon, courier.last_seen_at = last_at.lat, last_at.lon, last_ts
+    if newest_live is not None:
+        _broadcast(session, courier.id, newest_live)
+    live_count = sum(1 for r in rows if r["broadcast"])
+    for reason, n in dropped.items():
+        PINGS_DROPPED.labels(reason).inc(n)
+    PINGS_ACCEPTED.labels("true").inc(live_count)
+    PINGS_ACCEPTED.labels("false").inc(len(rows) - live_count)
+    session.flush()
+    return PingResult(accepted=len(rows), history_only=len(rows) - live_count, dropped=dict(dropped))
+
+
+def _point(lat: float | None, lon: float | None) -> GeoPoint | None:
+    return GeoPoint(lat=lat, lon=lon) if lat is not None and lon is not None else None
+
+
+def _reject(p: PingIn, ts: datetime, now: datetime, last_ts: datetime | None, last_at: GeoPoint | None) -> str | None:
+    if ts > now + MAX_FUTURE:
+        return "future"
+    if last_ts is not None and ts <= last_ts:
+        return "out_of_order"
+    if p.accuracy_m > MAX_ACCURACY_M:
+        return "inaccurate"
+    if last_ts is not None and last_at is not None:
+        seconds = (ts - last_ts).total_seconds()
+        if haversine_m(last_at, GeoPoint(lat=p.lat, lon=p.lon)) / seconds > MAX_SPEED_MPS:
+            return "too_fast"
+        if ts - last_ts < MIN_INTERVAL:
+            return "rate_limited"
+    return None
+
+
+def _broadcast(session: Session, courier_id: uuid.UUID, p: PingIn) -> None:
+    carried = session.scalars(
+        select(OrderAssignment.order_id)
+        .join(Order, Order.id == OrderAssignment.order_id)
+        .where(OrderAssignment.courier_id == courier_id, Order.status == OrderStatus.picked_up)
+    ).all()
+    for order_id in carried:
+        frame = {
+            "type": "position",
+            "order_id": str(order_id),
+            "lat": p.lat,
+            "lon": p.lon,
+            "heading": p.heading,
+            "speed_mps": p.speed_mps,
+            "ts": p.ts.isoformat(),
+        }
+        after_commit.publish(
+            session,
+            after_commit.ORDER_CHANNEL.format(order_id=order_id),
+            frame,
+            last_key=after_commit.ORDER_LAST_KEY.format(order_id=order_id),
+        )

@@ -1,0 +1,53 @@
+"""A courier's own route as their app shows it: open stops in order with planned times, address,
+items and notes of their own stops only (no phone numbers, nothing of other couriers)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from dispatch import fleet_repository as repo
+from dispatch.fleet_errors import StopNotFound
+from dispatch.fleet_schemas import RouteOut, StopOut
+from dispatch.route_models import AssignmentState, OrderAssignment, RouteStop, StopKind
+from dispatch.shifts import courier_for
+
+
+def my_route(session: Session, *, user_id: uuid.UUID) -> RouteOut:
+    courier = courier_for(session, user_id)
+    route = repo.current_route(session, courier.id)
+    stops = repo.open_stops(session, courier_id=courier.id)
+    assignments = repo.assignments_for(session, {s.order_id for s in stops})
+    out = [_out(s, assignments.get(s.order_id)) for s in stops]
+    return RouteOut(courier_id=courier.id, version=route.version if route else 0, status=courier.status, stops=out)
+
+
+def stop_out(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID) -> StopOut:
+    courier = courier_for(session, user_id)
+    stop = session.get(RouteStop, stop_id)
+    if stop is None or stop.courier_id != courier.id:
+        raise StopNotFound("No such stop on your route.", stop_id=str(stop_id))
+    return _out(stop, repo.assignments_for(session, [stop.order_id]).get(stop.order_id))
+
+
+def _out(s: RouteStop, a: OrderAssignment | None) -> StopOut:
+    return StopOut(
+        id=s.id,
+        seq=s.seq,
+        kind=s.kind,
+        status=s.status,
+        order_id=s.order_id,
+        lat=s.lat,
+        lon=s.lon,
+        address=s.address,
+        note=s.note,
+        items=s.items,
+        bags=s.bags,
+        planned_arrival_at=s.planned_arrival_at,
+        planned_departure_at=s.planned_departure_at,
+        arrived_at=s.arrived_at,
+        completed_at=s.completed_at,
+        offer=a.state if a else AssignmentState.confirmed,
+        pod_policy=a.pod_policy if a and s.kind is StopKind.dropoff else None,
+    )
