@@ -12,11 +12,12 @@ import uuid
 from typing import Any
 
 import structlog
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from core.celery_app import app, enqueue_after_commit
 from core.redis import get_redis
+from dispatch.fleet_models import DispatchZoneLocation
 
 RUN_CYCLE_TASK = "dispatch.run_cycle"
 _PUBLISH_KEY = "o2o_after_commit_publish"
@@ -37,6 +38,15 @@ def request_cycle(session: Session, zone_id: uuid.UUID) -> None:
         return
     asked.add(zone_id)
     enqueue_after_commit(session, app.signature(RUN_CYCLE_TASK, args=[str(zone_id)]))
+
+
+def request_cycle_for_location(session: Session, location_id: uuid.UUID) -> None:
+    """An order got ready at this store: plan its zone now rather than at the next beat."""
+    zone_id = session.scalar(
+        select(DispatchZoneLocation.zone_id).where(DispatchZoneLocation.location_id == location_id)
+    )
+    if zone_id is not None:
+        request_cycle(session, zone_id)
 
 
 def publish(session: Session, channel: str, message: dict[str, Any], *, last_key: str | None = None) -> None:

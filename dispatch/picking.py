@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import clock, events
 from core.errors import InvalidInput
-from dispatch import orders, stock_moves, views
+from dispatch import after_commit, orders, stock_moves, views
 from dispatch import repository as repo
 from dispatch.errors import (
     InvalidTransition,
@@ -198,6 +198,7 @@ def pack(
             transition(
                 session, order, OrderStatus.packed, at=now, actor_id=actor_id, details={"ready_at": ready.isoformat()}
             )
+            after_commit.request_cycle_for_location(session, location_id)  # a courier for it now
     session.flush()
     return ticket(session, order, fulfilment)
 

@@ -143,6 +143,7 @@ _BENCHMARKS = {
     "street-matrix": "bench.street_matrix",
     "inventory": "bench.inventory",
     "checkout": "bench.checkout",
+    "dispatch": "bench.dispatch",
 }
 for _name, _module in _BENCHMARKS.items():
     try:

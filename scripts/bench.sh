@@ -18,3 +18,4 @@ else
 fi
 $O2O bench dynamic --json "$out/dynamic.json"
 $O2O bench checkout --json "$out/checkout.json"
+$O2O bench dispatch --json "$out/dispatch.json"
