@@ -45,6 +45,7 @@ from dispatch.errors import (
 )
 from dispatch.models import (
     FulfilmentStatus,
+    IdempotencyKey,
     LineState,
     Order,
     OrderFulfilment,
@@ -164,9 +165,6 @@ def checkout(
         updated_at=now,
     )
     fulfilments, lines = _rows(order, plan, basket, held)
-    repo.insert_rows(session, [order])  # parents first: fulfilments and lines refer to it
-    repo.insert_rows(session, fulfilments)
-    repo.insert_rows(session, lines)
     emit_order_event(
         session,
         order,
@@ -178,16 +176,19 @@ def checkout(
     )
     locations = {c.location_id: views.LocationLabel(c.code, c.name, c.kind) for c in pool}
     body = views.render(order, fulfilments, lines, locations, {}).model_dump(mode="json")
-    repo.store_key(
-        session,
+    stored = IdempotencyKey(
         customer_id=customer_id,
         key=key,
         request_hash=fingerprint,
         order_id=order_id,
-        status=201,
-        body=body,
-        at=now,
+        response_status=201,
+        response_body=body,
+        created_at=now,
     )
+    # The order, then its fulfilments and lines, then the stored response: one round trip. A
+    # plain INSERT of the key: the advisory lock makes a conflict impossible, and if it ever
+    # happened the unique violation must abort this checkout rather than be swallowed.
+    checkout_sql.write_rows(session, [[order], fulfilments, lines, [stored]])
     return CheckoutResult(status_code=201, body=body, replayed=False)
 
 

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import psycopg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _SAVEPOINT = "SAVEPOINT o2o_hold"
@@ -91,26 +92,31 @@ def hold_all(
     session.flush()
     conn = _driver_connection(session)
     common = {"loc": location_id, "holder": holder_id, "expires": expires_at, "reason": reason, "actor": actor_id}
-    with conn.pipeline():
-        conn.execute(_SAVEPOINT)
-        cursors = [
-            conn.execute(
-                _HOLD_LINE,
-                {
-                    **common,
-                    "sku": line.sku_id,
-                    "qty": line.qty,
-                    "id": line.reservation_id,
-                    "line": line.holder_line,
-                    "now": now,
-                },
-            )
-            for line in lines
-        ]
-    rows = [cursor.fetchone() for cursor in cursors]
-    if any(row is None for row in rows):
-        conn.execute(_ROLLBACK)
-        return None
+    try:
+        with conn.pipeline():
+            conn.execute(_SAVEPOINT)
+            cursors = [
+                conn.execute(
+                    _HOLD_LINE,
+                    {
+                        **common,
+                        "sku": line.sku_id,
+                        "qty": line.qty,
+                        "id": line.reservation_id,
+                        "line": line.holder_line,
+                        "now": now,
+                    },
+                )
+                for line in lines
+            ]
+        rows = [cursor.fetchone() for cursor in cursors]
+        if any(row is None for row in rows):
+            conn.execute(_ROLLBACK)
+            return None
+    except psycopg.Error as exc:
+        # As SQLAlchemy's own error, so the request boundary answers a deadlock or a timeout
+        # here as it does anywhere else (409 / 503), not as a bare 500.
+        raise DBAPIError.instance("hold_all", None, exc, psycopg.Error) from exc
     return {
         line.sku_id: HeldLevel(*cast(tuple[int, int, int, int], row)) for line, row in zip(lines, rows, strict=True)
     }
