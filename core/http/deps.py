@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -76,9 +76,9 @@ def allow(*roles: Role) -> RoleGuard:
     return RoleGuard(*roles)
 
 
-def public(request: Request) -> None:
-    """Marks a route as intentionally open to anonymous callers."""
-    del request
+def public() -> None:
+    """Marks a route as intentionally open to anonymous callers. Takes no `Request`, so that it
+    also marks WebSocket routes (which authenticate in-band, with their first message)."""
 
 
 Public = Depends(public)
