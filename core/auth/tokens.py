@@ -15,6 +15,20 @@ from core.settings import Settings
 
 ALGORITHM = "HS256"
 
+# The signing key per key file: without a configured secret, `Settings.effective_jwt_secret`
+# reads `.o2o/jwt_secret` from disk on every call, i.e. on every authenticated request.
+_file_keys: dict[str, str] = {}
+
+
+def _signing_key(settings: Settings) -> str:
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    path = str(settings.home)
+    key = _file_keys.get(path)
+    if key is None:
+        key = _file_keys[path] = settings.effective_jwt_secret()
+    return key
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -37,14 +51,14 @@ def issue_token(principal: Principal, settings: Settings, *, ttl_s: int | None =
         "iss": settings.jwt_issuer,
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(claims, settings.effective_jwt_secret(), algorithm=ALGORITHM)
+    return jwt.encode(claims, _signing_key(settings), algorithm=ALGORITHM)
 
 
 def decode_token(token: str, settings: Settings) -> Principal:
     try:
         claims = jwt.decode(
             token,
-            settings.effective_jwt_secret(),
+            _signing_key(settings),
             # Pinning the algorithm list is what rejects `alg: none` and key-confusion tricks.
             algorithms=[ALGORITHM],
             audience=settings.jwt_audience,

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from core.auth.models import Role
-from core.auth.service import get_active_user
+from core.auth.service import active_user_role
 from core.auth.tokens import Principal, decode_token
 from core.db import new_session
 from core.errors import Forbidden, Unauthorized
@@ -49,8 +49,7 @@ def current_principal(
         raise Unauthorized("This endpoint needs an access token.", code="not_authenticated")
     principal = decode_token(credentials.credentials, get_settings())
     # A deactivated or deleted account loses access at once, not when its token expires.
-    user = get_active_user(session, principal.user_id)
-    if user.role is not principal.role:
+    if active_user_role(session, principal.user_id) is not principal.role:
         raise Unauthorized("The access token is out of date.", code="invalid_token")
     return principal
 
