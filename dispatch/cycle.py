@@ -26,7 +26,6 @@ from dispatch import cycle_read, cycle_write, offers
 from dispatch.config import DispatchSettings, Policy, get_dispatch_settings
 from dispatch.dispatch_explain import explain
 from dispatch.metrics import CYCLE_PHASE_SECONDS, CYCLES
-from dispatch.plan_repair import repair
 from dispatch.problem import Built, build
 from dispatch.street_travel import travel_times
 from routing import Plan, SolveParams, TravelTimes, greedy, solve
@@ -132,6 +131,6 @@ def solve_built(built: Built, settings: DispatchSettings) -> Plan:
     """The policy's plan: the VRP solver warm-started from the routes as they stand, or greedy."""
     problem = built.problem
     if settings.policy == "greedy" or not problem.vehicles or not problem.shipments:
-        return repair(problem, greedy(problem))
+        return greedy(problem)
     params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.solver_workers, seed=0)
-    return repair(problem, solve(problem, params, initial=built.previous))
+    return solve(problem, params, initial=built.previous)

@@ -26,6 +26,10 @@ class _Courier:
     carried: list[int]  # goods loaded at the start (on board or depot deliveries)
     peak: list[int]  # largest pickup appended so far: depot goods ride along with it
     stops: list[Stop] = field(default_factory=list)
+    # Goods on board at the end of the route as planned so far: those loaded before the shift
+    # (`on_board`) and not yet delivered. Pickups are delivered straight away, so a new pickup
+    # rides with exactly these.
+    left: list[int] | None = None
 
 
 def _preload(problem: Problem, vehicle: Vehicle) -> list[int]:
@@ -42,6 +46,11 @@ def _try(problem: Problem, c: _Courier, s: Shipment) -> tuple[int, int] | None:
     reach = c.time + int(m[c.location, s.pickup if problem.has_pickup(s) and s.pickup is not None else s.delivery])
     t, loc = c.time, c.location
     if problem.has_pickup(s) and s.pickup is not None:
+        # Every capacity dimension counts, a cold box of 0 included: a frozen order must not ride
+        # on a courier without one, however close they are.
+        left = c.left if c.left is not None else [0] * problem.dimensions
+        if any(a + d > cap for a, d, cap in zip(left, s.demand, v.capacity, strict=True)):
+            return None
         pickup_start = max(t + int(m[loc, s.pickup]), s.pickup_window[0])
         if pickup_start > s.pickup_window[1]:
             return None
@@ -72,7 +81,10 @@ def greedy(problem: Problem, reasons: Mapping[str, str] | None = None) -> Plan:
     """
     started = time.monotonic()
     couriers = {
-        v.id: _Courier(v, v.shift[0], v.start, _preload(problem, v), [0] * problem.dimensions) for v in problem.vehicles
+        v.id: _Courier(
+            v, v.shift[0], v.start, _preload(problem, v), [0] * problem.dimensions, left=_preload(problem, v)
+        )
+        for v in problem.vehicles
     }
     if reasons is None:
         reasons = {s.id: r for s in problem.shipments if (r := unservable_reason(problem, s)) is not None}
@@ -109,6 +121,8 @@ def _assign(problem: Problem, couriers: Mapping[str, _Courier], s: Shipment) -> 
         c.stops.append(Stop("pickup", s.id))
     elif s.id not in problem.carrier:
         c.carried = [a + d for a, d in zip(c.carried, s.demand, strict=True)]
+    elif c.left is not None:
+        c.left = [a - d for a, d in zip(c.left, s.demand, strict=True)]
     c.stops.append(Stop("delivery", s.id))
     c.time, c.location = free, s.delivery
     return True
@@ -131,7 +145,7 @@ def extend(
         last = [v for v in route.visits if v.kind != "end"][-1]
         stops = list(routes.get(route.vehicle_id, ()))
         couriers[route.vehicle_id] = _Courier(
-            problem.vehicle(route.vehicle_id), last.departure_s, last.location, dims, dims, stops
+            problem.vehicle(route.vehicle_id), last.departure_s, last.location, dims, dims, stops, left=dims
         )
     pending = sorted((s for s in shipments if problem.has_pickup(s)), key=lambda s: (s.pickup_window[0], s.id))
     for s in pending:

@@ -19,6 +19,7 @@ from routing._by_parts import search_by_parts
 from routing._parts import PART_VEHICLES
 from routing._strategy import Outcome, Strategy
 from routing._workers import in_workers
+from routing.check import check_plan
 from routing.greedy import greedy
 from routing.params import Backend, SolveParams
 from routing.plan import Plan, SolverStats, Stop, build_plan, starts_loaded
@@ -95,7 +96,17 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
     if best is None or (fallback is not None and fallback.cost.total < best.cost.total):
         # No search found anything better in time (first-solution heuristics can take longer than
         # the limit on thousands of stops): the greedy plan is far better than serving nobody.
-        best = fallback or greedy(problem, reasons)
+        # It is independently checked first: a heuristic bug there (once, capacity ignored) must
+        # not win on price over a valid search result.
+        candidate = fallback or greedy(problem, reasons)
+        errors = check_plan(problem, candidate)
+        if errors and best is not None:
+            return replace(best, stats=replace(best.stats, wall_time_s=time.monotonic() - started))
+        if errors:
+            stats = SolverStats(backend, f"not_solved (greedy invalid: {errors[0]})", time.monotonic() - started)
+            why = dict.fromkeys((s.id for s in routable), "no valid plan found in time") | dict(reasons)
+            return build_plan(problem, {}, stats, reasons=why, previous=previous)
+        best = candidate
         status = f"fallback_greedy ({outcomes[0].status if outcomes else 'not_solved'})"
         best = replace(best, stats=replace(best.stats, status=status))
     return replace(best, stats=replace(best.stats, wall_time_s=time.monotonic() - started))

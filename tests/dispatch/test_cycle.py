@@ -113,12 +113,15 @@ def test_an_order_picked_up_stays_with_its_courier_across_replans(db_session, fl
     assert drop.courier_id == first_courier.id
 
 
-def test_frozen_goods_only_go_to_a_courier_with_a_cold_box(db_session, fleet) -> None:
+@pytest.mark.parametrize("policy", ["vrp", "greedy"])
+def test_frozen_goods_only_go_to_a_courier_with_a_cold_box(db_session, fleet, policy) -> None:
+    # The courier without a cold box is much closer: both policies (and the solver's greedy
+    # fallback) must still pass them over.
     warm = fw.add_courier(db_session, fleet, cold_box=False, lat=52.522, lon=13.401)
     cold = fw.add_courier(db_session, fleet, cold_box=True, lat=52.50, lon=13.38)
     oid = fw.order(db_session, fleet, lat=52.523, lon=13.402, cold=True)
     fw.pack(db_session, fleet, oid)
-    _run(db_session, fleet)
+    _run(db_session, fleet, policy=policy)
     assert _assignments(db_session)[oid] == cold.id
     explanation = db_session.scalars(select(DispatchExplanation)).one()
     assert explanation.details["next_best"]["courier_id"] == str(warm.id)

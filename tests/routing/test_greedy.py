@@ -107,3 +107,25 @@ def test_extend_appends_to_the_courier_free_soonest() -> None:
     assert extended["far"] == []
     plan = build_plan(problem, extended, SolverStats("t", "", 0.0))
     assert check_plan(problem, plan) == []
+
+
+def test_pickups_go_only_to_couriers_with_room_in_every_dimension() -> None:
+    # Dimensions: bags, grams, cold box. The nearest courier has no cold box (capacity 0): the
+    # frozen order must go to the far one, and bags must count too.
+    shipments = (
+        Shipment("frozen", pickup=1, delivery=2, demand=(1, 1000, 1)),
+        Shipment("bulky", pickup=1, delivery=2, demand=(5, 1000, 0), pickup_window=(0, 10_000)),
+    )
+    fleet = (
+        Vehicle("near", start=0, capacity=(4, 30_000, 0)),
+        Vehicle("far", start=9, capacity=(4, 30_000, 1)),
+    )
+    problem = Problem({"bike": line(10)}, fleet, shipments)
+    plan = greedy(problem, reasons={})
+    assert check_plan(problem, plan) == []
+    assert plan.assignment() == {"frozen": "far"}
+    assert [u.shipment_id for u in plan.unassigned] == ["bulky"]
+    # `solve` prices greedy's plan as its fallback: what it returns must be valid as well.
+    solved = solve(problem, SolveParams(time_limit_s=0.3, backend="ortools"))
+    assert check_plan(problem, solved) == []
+    assert solved.assignment() == {"frozen": "far"}
