@@ -220,6 +220,12 @@ def _search(
         )
         for i, s in enumerate(strategies)
     ]
+    if backend == "pyvrp":
+        # Imported before forking so that workers inherit it instead of each importing it on the
+        # clock; and the first search runs here, as PyVRP keeps to its time limit.
+        from routing import _pyvrp  # noqa: F401
+
+        return in_workers(calls, kill_at, inline_first=True)
     return in_workers(calls, kill_at)
 
 
