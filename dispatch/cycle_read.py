@@ -12,6 +12,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -133,8 +134,37 @@ def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: i
     parts = (
         select(OrderFulfilment.order_id, func.count().label("n")).group_by(OrderFulfilment.order_id).subquery("parts")
     )
+    # Plain columns, not ORM objects: building 1,000 Order/Fulfilment/Assignment graphs (and
+    # tracking them in the session) cost more than the query itself.
     rows = session.execute(
-        select(Order, OrderFulfilment, Location.lat, Location.lon, parts.c.n, OrderAssignment)
+        select(
+            Order.id,
+            Order.status,
+            Order.dropoff_lat,
+            Order.dropoff_lon,
+            Order.address,
+            Order.note,
+            Order.promised_to,
+            Order.total_minor,
+            OrderFulfilment.location_id,
+            OrderFulfilment.ready_at,
+            OrderFulfilment.picking_started_at,
+            OrderFulfilment.created_at,
+            OrderFulfilment.queue_wait_s,
+            OrderFulfilment.lead_s,
+            OrderFulfilment.pick_s,
+            OrderFulfilment.bags,
+            OrderFulfilment.cold_chain,
+            Location.lat,
+            Location.lon,
+            parts.c.n,
+            OrderAssignment.order_id,
+            OrderAssignment.courier_id,
+            OrderAssignment.state,
+            OrderAssignment.pinned,
+            OrderAssignment.offer_expires_at,
+            OrderAssignment.retry_after,
+        )
         .join(OrderFulfilment, OrderFulfilment.order_id == Order.id)
         .join(Location, Location.id == OrderFulfilment.location_id)
         .join(parts, parts.c.order_id == Order.id)
@@ -148,47 +178,50 @@ def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: i
     ).all()
     horizon = now + timedelta(seconds=soon_ready_s)
     out: dict[uuid.UUID, OrderRow] = {}
-    for order, f, lat, lon, n, assignment in rows:
-        if order.id in out:
+    for r in rows:
+        if r.id in out:
             continue  # a split order whose both stores are in the zone: one row is enough
-        if order.status is OrderStatus.failed_delivery and assignment is None:
+        has_assignment = r.order_id is not None
+        if r.status is OrderStatus.failed_delivery and not has_assignment:
             continue  # already handed back
-        ready = _ready_at(f, now)
-        if order.status in (OrderStatus.accepted, OrderStatus.picking) and ready > horizon:
+        ready = _ready_at(r, now)
+        if r.status in (OrderStatus.accepted, OrderStatus.picking) and ready > horizon:
             continue
-        out[order.id] = OrderRow(
-            order_id=order.id,
-            status=order.status,
-            location_id=f.location_id,
-            store_lat=lat,
-            store_lon=lon,
-            dropoff_lat=order.dropoff_lat,
-            dropoff_lon=order.dropoff_lon,
-            address=order.address,
-            note=order.note,
+        out[r.id] = OrderRow(
+            order_id=r.id,
+            status=r.status,
+            location_id=r.location_id,
+            store_lat=r.lat,
+            store_lon=r.lon,
+            dropoff_lat=r.dropoff_lat,
+            dropoff_lon=r.dropoff_lon,
+            address=r.address,
+            note=r.note,
             ready_at=ready,
-            promised_to=order.promised_to,
-            bags=f.bags or 1,
+            promised_to=r.promised_to,
+            bags=r.bags or 1,
             items=0,
             grams=0,
-            cold=bool(f.cold_chain),
-            parts=int(n),
-            total_minor=order.total_minor,
-            courier_id=assignment.courier_id if assignment else None,
-            assignment=assignment.state if assignment else None,
-            pinned=bool(assignment and assignment.pinned),
-            offer_expires_at=assignment.offer_expires_at if assignment else None,
-            retry_after=assignment.retry_after if assignment else None,
+            cold=bool(r.cold_chain),
+            parts=int(r.n),
+            total_minor=r.total_minor,
+            courier_id=r.courier_id if has_assignment else None,
+            assignment=r.state if has_assignment else None,
+            pinned=bool(has_assignment and r.pinned),
+            offer_expires_at=r.offer_expires_at if has_assignment else None,
+            retry_after=r.retry_after if has_assignment else None,
         )
     _add_line_totals(session, out)
     return list(out.values())
 
 
-def _ready_at(f: OrderFulfilment, now: datetime) -> datetime:
+def _ready_at(f: Any, now: datetime) -> datetime:
+    """`f`: a result row with the fulfilment's timing columns."""
     if f.ready_at is not None:
-        return f.ready_at
+        ready: datetime = f.ready_at
+        return ready
     # Not packed yet: picking started (or will, after the queue) and takes pick_s.
-    start = f.picking_started_at or (f.created_at + timedelta(seconds=f.queue_wait_s + f.lead_s))
+    start: datetime = f.picking_started_at or (f.created_at + timedelta(seconds=f.queue_wait_s + f.lead_s))
     return max(now, start + timedelta(seconds=f.pick_s))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -22,7 +22,7 @@ from dispatch.config import get_dispatch_settings
 from dispatch.cycle_read import OrderRow
 from dispatch.dispatch_explain import Explanation
 from dispatch.fleet_models import ON_SHIFT, Courier, CourierStatus, DispatchZone, Shift, ShiftStatus
-from dispatch.models import OrderFulfilment, OrderStatus
+from dispatch.models import Order, OrderFulfilment, OrderStatus
 from dispatch.problem import Built, PlannedStop, routes_of
 from dispatch.route_models import (
     AssignmentState,
@@ -35,7 +35,7 @@ from dispatch.route_models import (
     StopKind,
     StopStatus,
 )
-from dispatch.states import transition
+from dispatch.states import transition_many
 from routing import Plan
 
 ON_BOARD = (OrderStatus.picked_up, OrderStatus.failed_delivery)
@@ -78,6 +78,8 @@ def apply(
     valid = {oid for oid, order in orders.items() if _still_ours(order.status, rows[oid].status)}
     assigned = moved = released = 0
     offered: list[tuple[uuid.UUID, uuid.UUID, datetime]] = []
+    moving: list[Order] = []
+    moving_details: dict[uuid.UUID, dict[str, str]] = {}
     for oid in sorted(valid):
         order, row, a = orders[oid], rows[oid], current.get(oid)
         courier = target.get(oid)
@@ -108,8 +110,12 @@ def apply(
             if expires is not None:
                 offered.append((courier, oid, expires))
         if a.state is AssignmentState.confirmed and order.status is OrderStatus.packed:
-            transition(session, order, OrderStatus.assigned, at=now, details={"courier_id": str(courier)})
+            moving.append(order)
+            moving_details[oid] = {"courier_id": str(courier)}
     session.flush()
+    # One UPDATE and one multi-row event INSERT for all packed → assigned moves (a flush per
+    # order was most of the write time at 1,000 orders).
+    transition_many(session, moving, OrderStatus.assigned, at=now, details=moving_details)
     owner = {oid: a.courier_id for oid, a in current.items() if oid in valid}
     _write_stops(session, planned, owner, rows, valid, plan, built, now)
     _expected_arrivals(session, planned, owner)
@@ -142,30 +148,51 @@ def _write_stops(
     built: Built,
     now: datetime,
 ) -> None:
-    """Stops are updated in place (ids stay), created for new work, deleted when work moved away."""
+    """Stops are updated in place (ids stay), created for new work, deleted when work moved away.
+
+    Set-based: one DELETE, one multi-row INSERT, one executemany UPDATE of only the stops whose
+    sequence or times changed, and at most two courier-status UPDATEs — a fixed number of round
+    trips whatever the zone's size (per-stop and per-courier statements dominated the cycle).
+    """
     couriers = set(planned) | set(owner.values())
-    existing = repo.open_stops_of_couriers(session, couriers)
     wanted = {
         (c, s.order_id, s.kind): (seq, s)
         for c, stops in planned.items()
         for seq, s in enumerate([s for s in stops if owner.get(s.order_id) == c and s.order_id in valid], 1)
     }
+    existing = (
+        session.execute(
+            select(
+                RouteStop.id,
+                RouteStop.courier_id,
+                RouteStop.order_id,
+                RouteStop.kind,
+                RouteStop.seq,
+                RouteStop.planned_arrival_at,
+                RouteStop.planned_departure_at,
+            )
+            .where(RouteStop.courier_id.in_(couriers), RouteStop.status.in_((StopStatus.pending, StopStatus.arrived)))
+            .order_by(RouteStop.courier_id, RouteStop.seq)
+        ).all()
+        if couriers
+        else []
+    )
     before: dict[uuid.UUID, list[tuple[uuid.UUID, StopKind]]] = {}
-    keep: dict[tuple[uuid.UUID, uuid.UUID, StopKind], RouteStop] = {}
-    for stop in existing:
-        before.setdefault(stop.courier_id, []).append((stop.order_id, stop.kind))
-        key = (stop.courier_id, stop.order_id, stop.kind)
-        if key in wanted:
-            keep[key] = stop
-        elif stop.order_id in valid or stop.order_id not in rows:
-            session.delete(stop)
-    session.flush()
+    keep: dict[tuple[uuid.UUID, uuid.UUID, StopKind], tuple[uuid.UUID, int, datetime | None, datetime | None]] = {}
+    gone: list[uuid.UUID] = []
+    for stop_id, courier, oid, kind, seq, arrival, departure in existing:
+        before.setdefault(courier, []).append((oid, kind))
+        if (courier, oid, kind) in wanted:
+            keep[(courier, oid, kind)] = (stop_id, seq, arrival, departure)
+        elif oid in valid or oid not in rows:
+            gone.append(stop_id)
+    if gone:
+        # Before the INSERT: an order's open stop of one kind is unique (uq_route_stops_open).
+        session.execute(delete(RouteStop).where(RouteStop.id.in_(gone)).execution_options(synchronize_session="fetch"))
     routes = {
         r.courier_id: r
         for r in session.scalars(
-            select(CourierRoute)
-            .join(Courier, Courier.id == CourierRoute.courier_id)
-            .where(
+            select(CourierRoute).where(
                 CourierRoute.courier_id.in_(couriers),
                 CourierRoute.shift_id.in_(
                     select(Shift.id).where(Shift.courier_id.in_(couriers), Shift.status == ShiftStatus.active)
@@ -173,50 +200,81 @@ def _write_stops(
             )
         )
     }
+    new_rows: list[dict[str, object]] = []
+    changed: list[dict[str, object]] = []
+    after: dict[uuid.UUID, list[tuple[int, uuid.UUID, StopKind]]] = {}
     for (courier, oid, kind), (seq, s) in wanted.items():
         route = routes.get(courier)
         if route is None:
             continue
-        stop = keep.get((courier, oid, kind)) or _new_stop(route, courier, rows[oid], kind)
-        session.add(stop)
-        stop.seq, stop.planned_arrival_at, stop.planned_departure_at = seq, s.arrival, s.departure
-    session.flush()
+        after.setdefault(courier, []).append((seq, oid, kind))
+        old = keep.get((courier, oid, kind))
+        if old is None:
+            new_rows.append(_new_stop(route.id, courier, rows[oid], kind, seq, s))
+        elif old[1:] != (seq, s.arrival, s.departure):
+            changed.append({"sid": old[0], "seq": seq, "arr": s.arrival, "dep": s.departure})
+    if changed:
+        table = RouteStop.__table__
+        session.execute(
+            update(table)  # type: ignore[arg-type]
+            .where(table.c.id == bindparam("sid"))
+            .values(seq=bindparam("seq"), planned_arrival_at=bindparam("arr"), planned_departure_at=bindparam("dep")),
+            changed,
+        )
+    if new_rows:
+        # Core, not ORM bulk insert: the ORM path sent one INSERT per stop here (its rows differ
+        # in which columns are NULL); Core sends one executemany, pipelined by psycopg.
+        session.execute(insert(RouteStop.__table__), new_rows)  # type: ignore[arg-type]
+    if changed:
+        # Stop objects loaded earlier in the same session (a caller's, not this cycle's) must not
+        # keep the old seq and times; nothing else is expired, routes are still used below.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, RouteStop):
+                session.expire(obj)
     by_vehicle = {r.vehicle_id: r for r in plan.routes}
     statuses = dict(session.execute(select(Courier.id, Courier.status).where(Courier.id.in_(couriers))).all())
+    become: dict[CourierStatus, list[uuid.UUID]] = {}
     for courier, route in routes.items():
-        after = [(o, k) for (c, o, k), _ in sorted(wanted.items(), key=lambda kv: kv[1][0]) if c == courier]
+        sequence = [(o, k) for _, o, k in sorted(after.get(courier, []), key=lambda t: t[0])]
         solved = by_vehicle.get(str(courier))
         if solved is not None:
             route.travel_s, route.distance_m = solved.travel_s, solved.distance_m
-        if after != before.get(courier, []):
+        if sequence != before.get(courier, []):
             route.version += 1
             route.updated_at = now
             after_commit.to_courier(session, courier, {"type": "route", "version": route.version})
         status = statuses.get(courier)
         if status in ON_SHIFT:
-            busy = CourierStatus.on_route if after else CourierStatus.available
+            busy = CourierStatus.on_route if sequence else CourierStatus.available
             if status is not busy:
-                session.execute(update(Courier).where(Courier.id == courier).values(status=busy))
+                become.setdefault(busy, []).append(courier)
+    for status, ids in become.items():
+        session.execute(update(Courier).where(Courier.id.in_(ids)).values(status=status))
     session.flush()
 
 
-def _new_stop(route: CourierRoute, courier: uuid.UUID, row: OrderRow, kind: StopKind) -> RouteStop:
+def _new_stop(
+    route_id: uuid.UUID, courier: uuid.UUID, row: OrderRow, kind: StopKind, seq: int, s: PlannedStop
+) -> dict[str, object]:
     at_store = kind in (StopKind.pickup, StopKind.return_)
-    return RouteStop(
-        route_id=route.id,
-        courier_id=courier,
-        order_id=row.order_id,
-        kind=kind,
-        seq=0,
-        status=StopStatus.pending,
-        location_id=row.location_id if at_store else None,
-        lat=row.store_lat if at_store else row.dropoff_lat,
-        lon=row.store_lon if at_store else row.dropoff_lon,
-        address="" if at_store else row.address,
-        note="" if at_store else row.note,
-        items=row.items,
-        bags=row.bags,
-    )
+    return {
+        "id": uuid.uuid4(),
+        "route_id": route_id,
+        "courier_id": courier,
+        "order_id": row.order_id,
+        "kind": kind,
+        "seq": seq,
+        "status": StopStatus.pending,
+        "location_id": row.location_id if at_store else None,
+        "lat": row.store_lat if at_store else row.dropoff_lat,
+        "lon": row.store_lon if at_store else row.dropoff_lon,
+        "address": "" if at_store else row.address,
+        "note": "" if at_store else row.note,
+        "items": row.items,
+        "bags": row.bags,
+        "planned_arrival_at": s.arrival,
+        "planned_departure_at": s.departure,
+    }
 
 
 def _expected_arrivals(
@@ -312,6 +370,6 @@ def _record(
         for oid, why in set_aside.items()
     ]
     if rows:
-        session.execute(insert(DispatchExplanation), rows)
+        session.execute(insert(DispatchExplanation.__table__), rows)  # type: ignore[arg-type]
     run.write_s = round(time.perf_counter() - write_started, 4)
     return run

@@ -99,7 +99,14 @@ def build(snapshot: Snapshot, *, settings: DispatchSettings, travel: TravelTimes
     owner = _fixed_owners(plannable, couriers)
     shipments = [_shipment(o, index, settings) for o in plannable if _plannable(o, owner)]
     wanted = {s.id for s in shipments}
-    vehicles = [_vehicle(c, starts[c.courier_id], index, plannable, owner, wanted) for c in couriers]
+    # Each courier's fixed orders, grouped once (scanning every order per courier was 0.5 s at
+    # 1,000 orders × 300 couriers).
+    held: dict[uuid.UUID, list[tuple[OrderRow, bool]]] = {}
+    for o in plannable:
+        if o.order_id in owner:
+            courier_id, carried = owner[o.order_id]
+            held.setdefault(courier_id, []).append((o, carried))
+    vehicles = [_vehicle(c, starts[c.courier_id], index, held.get(c.courier_id, []), wanted) for c in couriers]
     for c in couriers:
         index.couriers[str(c.courier_id)] = c
     for o in plannable:
@@ -180,11 +187,10 @@ def _vehicle(
     c: CourierRow,
     start: int,
     index: Index,
-    orders: Sequence[OrderRow],
-    owner: Mapping[uuid.UUID, tuple[uuid.UUID, bool]],
+    mine: Sequence[tuple[OrderRow, bool]],
     wanted: set[str],
 ) -> Vehicle:
-    mine = [(o, owner[o.order_id][1]) for o in orders if owner.get(o.order_id, (None,))[0] == c.courier_id]
+    """`mine`: the orders fixed to this courier, each with whether it is on board."""
     on_board = tuple(str(o.order_id) for o, carried in mine if carried and str(o.order_id) in wanted)
     fixed = tuple(str(o.order_id) for o, carried in mine if not carried and str(o.order_id) in wanted)
     capacity = [c.capacity_units, c.capacity_kg * 1000, _BIG if c.cold_box else 0]

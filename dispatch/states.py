@@ -11,10 +11,11 @@ see exactly the committed history, each move once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from core import clock, events
@@ -77,6 +78,44 @@ def transition(
     emit_order_event(session, order, to, previous=previous, at=when, actor_id=actor_id, details=details)
 
 
+def transition_many(
+    session: Session,
+    orders: Sequence[Order],
+    to: OrderStatus,
+    *,
+    at: datetime | None = None,
+    details: Mapping[uuid.UUID, Mapping[str, Any]] | None = None,
+) -> None:
+    """`transition` for many orders at once (the caller holds their rows locked): one UPDATE and
+    one multi-row INSERT of outbox events (one event per order, as `transition` writes) instead
+    of a flush per order. All moves are checked before anything is written; flushes, never commits.
+    """
+    if not orders:
+        return
+    for order in orders:
+        require_move(order, to)
+    when = at or clock.now()
+    details = details or {}
+    rows = [
+        {
+            "topic": f"order.{to.value}",
+            "payload": _payload(
+                order, to, previous=order.status, at=when, actor_id=None, details=details.get(order.id)
+            ),
+            "created_at": when,
+        }
+        for order in orders
+    ]
+    # ORM-enabled UPDATE: the session's loaded Order objects get the new status and stamp too.
+    session.execute(
+        update(Order)
+        .where(Order.id.in_([o.id for o in orders]))
+        .values({"status": to, TIMESTAMP[to]: when})
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(insert(events.OutboxEvent.__table__), rows)  # type: ignore[arg-type]
+
+
 def emit_order_event(
     session: Session,
     order: Order,
@@ -87,6 +126,17 @@ def emit_order_event(
     actor_id: uuid.UUID | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> None:
+    events.emit(session, f"order.{state.value}", _payload(order, state, previous, at, actor_id, details))
+
+
+def _payload(
+    order: Order,
+    state: OrderStatus,
+    previous: OrderStatus | None,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    details: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "order_id": str(order.id),
         "customer_id": str(order.customer_id),
@@ -97,4 +147,4 @@ def emit_order_event(
     }
     if details:
         payload.update(details)
-    events.emit(session, f"order.{state.value}", payload)
+    return payload
