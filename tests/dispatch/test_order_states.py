@@ -8,10 +8,12 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from core.errors import DomainError
+from core.events import OutboxEvent
 from dispatch.models import Order, OrderStatus
-from dispatch.states import CANCELLABLE, TERMINAL, TIMESTAMP, TRANSITIONS, can_move, transition
+from dispatch.states import CANCELLABLE, TERMINAL, TIMESTAMP, TRANSITIONS, can_move, transition, transition_many
 from tests.dispatch.world import build, events_of
 from tests.factories import place_order, stock
 
@@ -83,3 +85,43 @@ def test_any_sequence_of_requests_only_ever_follows_legal_edges(db_session, orde
     finally:
         savepoint.rollback()
         db_session.expire_all()
+
+
+def _two_orders(db_session) -> list[Order]:
+    w = build(db_session)
+    stock(db_session, w.near, w.milk, 10)
+    orders = []
+    for _ in range(2):
+        body = place_order(db_session, customer=w.customer, lines=[(w.milk, 1)])
+        found = db_session.get(Order, uuid.UUID(body["id"]))
+        assert found is not None
+        orders.append(found)
+    return orders
+
+
+def test_a_bulk_move_stamps_each_order_and_writes_one_event_each(db_session) -> None:
+    orders = _two_orders(db_session)
+    details = {orders[0].id: {"courier_id": "c-1"}}
+    transition_many(db_session, orders, S.accepted, details=details)
+    db_session.flush()
+    db_session.expire_all()  # read back what the database holds, not the session's copies
+    for o in orders:
+        assert o.status is S.accepted
+        assert o.accepted_at is not None
+        assert events_of(db_session, str(o.id)) == ["order.placed", "order.accepted"]
+    payload = db_session.scalars(
+        select(OutboxEvent.payload).where(
+            OutboxEvent.topic == "order.accepted", OutboxEvent.payload["order_id"].astext == str(orders[0].id)
+        )
+    ).one()
+    assert (payload["previous"], payload["status"], payload["courier_id"]) == ("placed", "accepted", "c-1")
+
+
+def test_a_bulk_move_with_one_illegal_order_changes_nothing(db_session) -> None:
+    orders = _two_orders(db_session)
+    transition(db_session, orders[1], S.accepted)
+    with pytest.raises(DomainError, match="cannot become"):
+        transition_many(db_session, orders, S.picking)
+    db_session.expire_all()
+    assert [o.status for o in orders] == [S.placed, S.accepted]
+    assert events_of(db_session, str(orders[0].id)) == ["order.placed"]
