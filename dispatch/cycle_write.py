@@ -74,58 +74,94 @@ def apply(
 
     rows = {o.order_id: o for o in index.orders.values()}
     orders = repo.lock_orders(session, sorted(rows))
-    current = repo.assignments_for(session, list(orders))
+    current = {
+        r.order_id: (r.courier_id, r.state, r.pinned)
+        for r in session.execute(
+            select(
+                OrderAssignment.order_id, OrderAssignment.courier_id, OrderAssignment.state, OrderAssignment.pinned
+            ).where(OrderAssignment.order_id.in_(list(orders)))
+        )
+    }
     valid = {oid for oid, order in orders.items() if _still_ours(order.status, rows[oid].status)}
-    assigned = moved = released = 0
     offered: list[tuple[uuid.UUID, uuid.UUID, datetime]] = []
     moving: list[Order] = []
     moving_details: dict[uuid.UUID, dict[str, str]] = {}
+    owner: dict[uuid.UUID, uuid.UUID] = {}
+    released: list[uuid.UUID] = []
+    new_rows: list[dict[str, object]] = []
+    moved_rows: list[dict[str, object]] = []
     for oid in sorted(valid):
         order, row, a = orders[oid], rows[oid], current.get(oid)
         courier = target.get(oid)
         if courier is not None and courier not in on_shift:
             courier = None  # went offline while we were solving
         if courier is None:
-            if a is not None and not a.pinned and order.status not in ON_BOARD:
-                session.delete(a)
-                current.pop(oid)
-                released += 1
+            if a is not None and not a[2] and order.status not in ON_BOARD:
+                released.append(oid)
+            elif a is not None:
+                owner[oid] = a[0]
             continue
-        if a is None or a.courier_id != courier:
-            state = (
-                AssignmentState.offered
-                if require_accept and order.status not in ON_BOARD
-                else AssignmentState.confirmed
-            )
-            expires = now + offer_timeout if state is AssignmentState.offered else None
+        state = a[1] if a is not None else AssignmentState.confirmed
+        if a is None or a[0] != courier:
+            offer = require_accept and order.status not in ON_BOARD
+            state = AssignmentState.offered if offer else AssignmentState.confirmed
+            expires = now + offer_timeout if offer else None
+            values = {"courier_id": courier, "state": state, "offer_expires_at": expires, "since": now}
             if a is None:
-                a = OrderAssignment(order_id=oid, courier_id=courier, state=state, pod_policy=_pod_policy(row))
-                session.add(a)
-                current[oid] = a
-                assigned += 1
+                new_rows.append({"order_id": oid, "pod_policy": _pod_policy(row), **values})
             else:
-                a.courier_id, a.state = courier, state
-                moved += 1
-            a.offer_expires_at, a.since = expires, now
+                moved_rows.append({"oid": oid, **values})
             if expires is not None:
                 offered.append((courier, oid, expires))
-        if a.state is AssignmentState.confirmed and order.status is OrderStatus.packed:
+        owner[oid] = courier
+        if state is AssignmentState.confirmed and order.status is OrderStatus.packed:
             moving.append(order)
             moving_details[oid] = {"courier_id": str(courier)}
-    session.flush()
+    _write_assignments(session, released, new_rows, moved_rows)
     # One UPDATE and one multi-row event INSERT for all packed → assigned moves (a flush per
     # order was most of the write time at 1,000 orders).
     transition_many(session, moving, OrderStatus.assigned, at=now, details=moving_details)
-    owner = {oid: a.courier_id for oid, a in current.items() if oid in valid}
+    assigned, moved = len(new_rows), len(moved_rows)
     _write_stops(session, planned, owner, rows, valid, plan, built, now)
     _expected_arrivals(session, planned, owner)
     for courier, oid, expires in offered:
         after_commit.to_courier(
             session, courier, {"type": "offer", "order_id": str(oid), "expires_at": expires.isoformat()}
         )
-    run = _record(session, zone_id, built, plan, explanations, policy, timings, now, (assigned, moved, released))
+    run = _record(session, zone_id, built, plan, explanations, policy, timings, now, (assigned, moved, len(released)))
     session.flush()
     return Written(run.id, run.orders, assigned, moved, run.unassigned)
+
+
+def _write_assignments(
+    session: Session,
+    released: list[uuid.UUID],
+    new_rows: list[dict[str, object]],
+    moved_rows: list[dict[str, object]],
+) -> None:
+    """One DELETE, one executemany INSERT and one executemany UPDATE, whatever the zone's size."""
+    table = OrderAssignment.__table__
+    if released:
+        session.execute(delete(table).where(table.c.order_id.in_(released)))  # type: ignore[arg-type]
+    if new_rows:
+        session.execute(insert(table), new_rows)  # type: ignore[arg-type]
+    if moved_rows:
+        session.execute(
+            update(table)  # type: ignore[arg-type]
+            .where(table.c.order_id == bindparam("oid"))
+            .values(
+                courier_id=bindparam("courier_id"),
+                state=bindparam("state"),
+                offer_expires_at=bindparam("offer_expires_at"),
+                since=bindparam("since"),
+            ),
+            moved_rows,
+        )
+    if released or moved_rows:
+        # Assignment objects a caller loaded in this session must not keep the old courier.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, OrderAssignment):
+                session.expire(obj)
 
 
 def _still_ours(now_status: OrderStatus, read_status: OrderStatus) -> bool:
