@@ -15,6 +15,7 @@ from dispatch import payments, stock_moves, views
 from dispatch import repository as repo
 from dispatch.errors import OrderNotFound
 from dispatch.models import FulfilmentStatus, Order, OrderStatus, SubstituteState
+from dispatch.pins import delivery_pin
 from dispatch.schemas import MAX_PAGE, OrderOut, OrderPage
 from dispatch.states import require_move, transition
 from warehouse import reservations
@@ -30,6 +31,8 @@ COURIER_MOVES = frozenset(
         OrderStatus.returned,
     }
 )
+# A courier is on the way with (or for) the order: the customer will need the PIN at the door.
+PIN_VISIBLE = frozenset({OrderStatus.assigned, OrderStatus.picked_up})
 
 
 def locked(session: Session, *, order_id: uuid.UUID, customer_id: uuid.UUID | None = None) -> Order:
@@ -44,7 +47,11 @@ def get_for_customer(session: Session, *, customer_id: uuid.UUID, order_id: uuid
     order = repo.get_order(session, order_id)
     if order is None or order.customer_id != customer_id:
         raise OrderNotFound("No such order.", order_id=str(order_id))
-    return views.load(session, order)
+    view = views.load(session, order)
+    if order.status in PIN_VISIBLE:
+        # Only here, for the customer: couriers and staff must never see it, or it proves nothing.
+        view = view.model_copy(update={"delivery_pin": delivery_pin(order.id)})
+    return view
 
 
 def list_for_customer(session: Session, *, customer_id: uuid.UUID, limit: int = 20, offset: int = 0) -> OrderPage:

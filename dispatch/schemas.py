@@ -187,6 +187,9 @@ class OrderOut(BaseModel):
     timestamps: Timestamps
     cancel_reason: str | None
     explanation: dict[str, Any]
+    delivery_pin: str | None = Field(
+        default=None, description="Read it out to the courier at the door; shown while the order is on its way."
+    )
 
 
 class OrderSummary(BaseModel):

@@ -22,7 +22,6 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from core import clock, events
-from core.settings import get_settings
 from dispatch import after_commit, orders
 from dispatch import fleet_repository as repo
 from dispatch import repository as order_repo
@@ -38,18 +37,12 @@ from dispatch.fleet_errors import (
 from dispatch.fleet_models import Courier
 from dispatch.fleet_schemas import DeliveredIn, FailureReason
 from dispatch.models import Order, OrderStatus
+from dispatch.pins import delivery_pin
 from dispatch.route_models import AssignmentState, OrderAssignment, PodPolicy, RouteStop, StopKind, StopStatus
 from dispatch.shifts import courier_for
 
 RETRY_AFTER = timedelta(minutes=10)
 FINAL_FAILURES = frozenset({"refused", "address_not_found"})
-
-
-def delivery_pin(order_id: uuid.UUID) -> str:
-    """The 4-digit PIN the customer reads out at the door: derived from the order id with the
-    deployment's secret, so it needs no storage and cannot be guessed from the id."""
-    digest = hmac.new(get_settings().effective_jwt_secret().encode(), order_id.bytes, hashlib.sha256).digest()
-    return f"{int.from_bytes(digest[:4], 'big') % 10_000:04d}"
 
 
 def _mine(session: Session, courier: Courier, stop_id: uuid.UUID) -> tuple[Order, RouteStop, OrderAssignment]:

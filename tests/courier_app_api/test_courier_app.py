@@ -13,6 +13,7 @@ from core.auth.models import Role
 from dispatch import cycle, stop_events
 from dispatch.fleet_models import Courier, CourierPosition, CourierStatus
 from dispatch.models import Order, OrderStatus
+from dispatch.pins import delivery_pin
 from dispatch.route_models import RouteStop, StopKind
 from tests.dispatch import fleet_world as fw
 from tests.factories import auth_headers, create_user
@@ -61,7 +62,7 @@ def test_pick_up_with_bag_check_then_deliver_with_pin(client, db_session, fleet)
     ok = client.post(f"/courier/stops/{pickup}/picked-up", json={"bags": 1}, headers=h)
     assert ok.status_code == 200, ok.text
     assert db_session.get(Order, oid, populate_existing=True).status is OrderStatus.picked_up
-    pin = stop_events.delivery_pin(oid)
+    pin = delivery_pin(oid)
     bad_pin = f"{(int(pin) + 1) % 10000:04d}"
     refused = client.post(f"/courier/stops/{dropoff}/delivered", json={"pin": bad_pin}, headers=h)
     assert (refused.status_code, refused.json()["code"]) == (422, "wrong_pin")

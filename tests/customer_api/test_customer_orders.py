@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 
 from dispatch import picking
+from dispatch.models import Order, OrderStatus
+from dispatch.pins import delivery_pin
 from dispatch.schemas import PickLineIn, SubstituteIn
+from dispatch.states import transition
 from tests.dispatch.world import World, build, level
 from tests.factories import place_order, stock
 
@@ -99,3 +102,24 @@ def test_the_customer_approves_a_proposed_substitute(client, db_session, w) -> N
     _problem(
         client.post(url, json={"decision": "reject"}, headers=w.headers("customer")), 409, "no_substitution_pending"
     )
+
+
+def test_the_delivery_pin_shows_only_while_a_courier_is_on_the_way(client, db_session, w) -> None:
+    placed = place_order(db_session, customer=w.customer, lines=[(w.milk, 1)])
+    order = db_session.get(Order, uuid.UUID(placed["id"]))
+    url = f"/customer/orders/{placed['id']}"
+    assert placed["delivery_pin"] is None
+    assert client.get(url, headers=w.headers("customer")).json()["delivery_pin"] is None
+    for status in (OrderStatus.accepted, OrderStatus.picking, OrderStatus.packed, OrderStatus.assigned):
+        transition(db_session, order, status)
+    db_session.flush()
+    shown = client.get(url, headers=w.headers("customer")).json()["delivery_pin"]
+    assert shown == delivery_pin(order.id)
+    assert len(shown) == 4
+    assert shown.isdigit()
+    transition(db_session, order, OrderStatus.picked_up)
+    db_session.flush()
+    assert client.get(url, headers=w.headers("customer")).json()["delivery_pin"] == shown
+    transition(db_session, order, OrderStatus.delivered)
+    db_session.flush()
+    assert client.get(url, headers=w.headers("customer")).json()["delivery_pin"] is None
