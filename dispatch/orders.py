@@ -115,6 +115,26 @@ def advance(session: Session, *, order_id: uuid.UUID, to: OrderStatus, actor_id:
     require_move(order, to)
     if to is OrderStatus.delivered:
         payments.capture(session, order)
+    if to is OrderStatus.returned:
+        _take_back(session, order, actor_id=actor_id)
     transition(session, order, to, actor_id=actor_id)
     session.flush()
     return order
+
+
+def _take_back(session: Session, order: Order, *, actor_id: uuid.UUID | None) -> None:
+    """Goods handed back at the store after a failed delivery: everything that left the shelf
+    (picked units and approved substitutes) goes back on it with a `return` ledger line, and the
+    payment hold is voided, as nothing was delivered (capture happens only on delivery)."""
+    location_of = {f.id: f.location_id for f in repo.fulfilments_of(session, [order.id])}
+    back: list[stock_moves.Item] = []
+    for line in repo.lines_of(session, [order.id]):
+        location = location_of[line.fulfilment_id]
+        if line.picked_qty:
+            back.append((location, line.sku_id, line.picked_qty))
+        if line.substitute_state is SubstituteState.approved and line.substitute_sku_id and line.substitute_qty:
+            back.append((location, line.substitute_sku_id, line.substitute_qty))
+    stock_moves.lock_levels(session, {(location, sku) for location, sku, _qty in back})
+    note = f"order {order.id} returned after a failed delivery"
+    stock_moves.return_to_shelf(session, items=back, reason=note, ref_id=order.id, actor_id=actor_id)
+    payments.release(session, order)

@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from core import clock
 from core.auth.models import Role
-from dispatch import cycle, stop_events
+from dispatch import cycle, repository, stop_events
 from dispatch.fleet_models import Courier, CourierPosition, CourierStatus
 from dispatch.models import Order, OrderStatus
 from dispatch.pins import delivery_pin
 from dispatch.route_models import RouteStop, StopKind
 from tests.dispatch import fleet_world as fw
 from tests.factories import auth_headers, create_user
+from warehouse.models import MovementKind, StockLevel, StockMovement
 
 
 @pytest.fixture
@@ -86,9 +87,23 @@ def test_refused_delivery_goes_back_to_the_store(client, db_session, fleet) -> N
     _plan(db_session, fleet)
     stops = client.get("/courier/route", headers=h).json()["stops"]
     assert [(s["order_id"], s["kind"]) for s in stops] == [(str(oid), "return")]
+    fulfilment = repository.fulfilments_of(db_session, [oid])[0]
+    shelf_before = _on_hand(db_session, fulfilment.location_id, fleet.skus[0].id)
     back = client.post(f"/courier/stops/{stops[0]['id']}/delivered", json={}, headers=h)
     assert back.status_code == 200, back.text
-    assert db_session.get(Order, oid, populate_existing=True).status is OrderStatus.returned
+    order = db_session.get(Order, oid, populate_existing=True)
+    assert (order.status, order.payment_status.value) == (OrderStatus.returned, "voided")
+    # The unit that left the shelf at picking is back on it, through a `return` ledger line.
+    assert _on_hand(db_session, fulfilment.location_id, fleet.skus[0].id) == shelf_before + 1
+    kinds = db_session.scalars(select(StockMovement.kind).where(StockMovement.ref_id == oid)).all()
+    assert MovementKind.return_ in kinds
+
+
+def _on_hand(db_session, location_id, sku_id) -> int:
+    level = db_session.get(StockLevel, (location_id, sku_id), populate_existing=True)
+    assert level is not None
+    on_hand: int = level.on_hand
+    return on_hand
 
 
 def test_customer_absent_is_reattempted_later(client, db_session, fleet) -> None:
