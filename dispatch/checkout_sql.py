@@ -38,7 +38,8 @@ from core.geo import GeoPoint
 from dispatch.models import FulfilmentStatus
 from stores.models import CUSTOMER_FACING, LocationKind
 
-# The same namespace as `dispatch.repository.try_lock_key` (its two-int advisory lock form).
+# A namespace for the checkout's advisory locks (the two-int form), so they never collide with
+# advisory locks other parts of the system may take.
 IDEMPOTENCY_LOCK_CLASS = 0x0D15
 
 _LOCK = "SELECT pg_try_advisory_xact_lock(%(cls)s, hashtext(%(who)s))"
@@ -77,7 +78,7 @@ _AVAILABILITY = """
      WHERE l.location_id = ANY(CAST(%(locs)s AS uuid[])) AND l.sku_id = ANY(CAST(%(skus)s AS uuid[]))
 """
 
-# `dispatch.repository.queue_load`: pick work not yet packed, per location.
+# Pick work not yet packed, per location.
 _QUEUE_LOAD = """
     SELECT location_id, count(*), coalesce(sum(line_count), 0)
       FROM order_fulfilments

@@ -6,16 +6,14 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, func, or_, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.db import Base
 from dispatch.models import (
     FulfilmentStatus,
-    IdempotencyKey,
     Order,
     OrderFulfilment,
     OrderLine,
@@ -25,17 +23,6 @@ from warehouse.models import Category, Sku, StockLevel
 Pair = tuple[uuid.UUID, uuid.UUID]  # (location_id, sku_id)
 
 # --- catalogue and stock reads -------------------------------------------------------------------
-
-
-def skus_by_reference(session: Session, refs: Collection[str]) -> list[Sku]:
-    """SKUs named by id or by code (a reference that parses as a UUID may be either)."""
-    ids = []
-    for ref in refs:
-        try:
-            ids.append(uuid.UUID(ref))
-        except ValueError:
-            continue
-    return list(session.scalars(select(Sku).where(or_(Sku.id.in_(ids), Sku.code.in_(list(refs))))))
 
 
 def skus_by_id(session: Session, sku_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Sku]:
@@ -74,21 +61,6 @@ class QueueLoad:
     lines: int
 
 
-def queue_load(session: Session, location_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, QueueLoad]:
-    """Pick work not yet packed at each location (orders and lines), read from the partial index."""
-    if not location_ids:
-        return {}
-    f = OrderFulfilment
-    rows = session.execute(
-        select(f.location_id, func.count(), func.coalesce(func.sum(f.line_count), 0))
-        .where(
-            f.location_id.in_(list(location_ids)), f.status.in_([FulfilmentStatus.pending, FulfilmentStatus.picking])
-        )
-        .group_by(f.location_id)
-    )
-    return {row[0]: QueueLoad(orders=int(row[1]), lines=int(row[2])) for row in rows}
-
-
 def pick_path(
     session: Session, *, location_id: uuid.UUID, sku_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[int, str, str]]:
@@ -105,53 +77,6 @@ def pick_path(
 
 
 # --- idempotency ---------------------------------------------------------------------------------
-
-# A namespace for the checkout's advisory locks (the two-int form), so they never collide with
-# advisory locks other parts of the system may take.
-_IDEMPOTENCY_LOCK_CLASS = 0x0D15
-
-
-def try_lock_key(session: Session, *, customer_id: uuid.UUID, key: str) -> bool:
-    """Take the transaction-scoped lock of (customer, key) if free; never waits."""
-    got = session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:cls, hashtext(:who))"),
-        {"cls": _IDEMPOTENCY_LOCK_CLASS, "who": f"{customer_id}:{key}"},
-    )
-    return bool(got)
-
-
-def find_key(session: Session, *, customer_id: uuid.UUID, key: str) -> IdempotencyKey | None:
-    return session.scalar(
-        select(IdempotencyKey)
-        .where(IdempotencyKey.customer_id == customer_id, IdempotencyKey.key == key)
-        .execution_options(populate_existing=True)
-    )
-
-
-def store_key(
-    session: Session,
-    *,
-    customer_id: uuid.UUID,
-    key: str,
-    request_hash: str,
-    order_id: uuid.UUID,
-    status: int,
-    body: dict[str, Any],
-    at: datetime,
-) -> None:
-    # A plain INSERT: the advisory lock makes a conflict impossible, and if it ever happened
-    # the unique violation must abort this checkout rather than be swallowed.
-    session.execute(
-        insert(IdempotencyKey).values(
-            customer_id=customer_id,
-            key=key,
-            request_hash=request_hash,
-            order_id=order_id,
-            response_status=status,
-            response_body=body,
-            created_at=at,
-        )
-    )
 
 
 def delete_keys_before(session: Session, *, cutoff: datetime, limit: int) -> int:
