@@ -29,20 +29,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-import psycopg
 import typer
-from psycopg import sql
 from rich.console import Console
-from sqlalchemy import make_url, select, text
+from sqlalchemy import select, text
 
 from bench.checkout_load import Measured, Request, run_python, run_wrk, wrk_available
+from bench.database import bench_database
 from core.auth.models import Role, User
 from core.auth.passwords import hash_password
 from core.auth.tokens import Principal, issue_token
 from core.db import make_engine, session_scope
 from core.geo import GeoPoint
 from core.settings import PROJECT_ROOT, get_settings
-from o2o import migrate, stack
 from o2o.seed import seed as seed_city
 from stores import service as stores
 from warehouse.models import Sku
@@ -51,27 +49,6 @@ BENCH_DB = "o2o_bench_checkout"
 BENCH_REDIS_DB = 15  # not the demo's queue: replenishment tasks for bench stores stay apart
 GOALS = {"rps": 300.0, "p99_ms": 150.0, "ratio_to_healthz": 0.06}
 MAX_LINES = 8
-
-
-@contextmanager
-def bench_database(name: str, *, keep: bool = False) -> Iterator[str]:
-    """A fresh, migrated database `name` beside the project's own; dropped afterwards unless `keep`."""
-    settings = get_settings()
-    if settings.uses_private_stack:
-        stack.up(settings.stack, databases=())
-    url = make_url(settings.effective_database_url()).set(database=name).render_as_string(hide_password=False)
-    admin = make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    ident = sql.Identifier(name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(ident))
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        if not keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bench.database import bench_database
 from bench.dispatch_world import populate, reset
-from bench.inventory_db import bench_database
 from core import clock
 from core.db import make_engine, session_scope
 from dispatch.cycle import run_zone

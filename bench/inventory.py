@@ -33,7 +33,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench.inventory_db import BENCH_DB, bench_database, check, libpq_url, populate, reset
+from bench.database import bench_database, libpq_url
+from bench.inventory_db import BENCH_DB, check, populate, reset
 from bench.inventory_load import CASES, Clients
 
 GOALS = {"spread": {"rps": 1000.0, "p99_ms": 20.0}, "hot_sku": {"rps": 300.0}}

@@ -1,5 +1,5 @@
 """The inventory benchmark's own database: created on the configured server next to the project's
-database (never inside it), migrated, filled in bulk, reset between cases, checked, dropped.
+database (`bench.database`), filled in bulk, reset between cases and checked.
 
 Levels and their receipt lines are written with set-based SQL (20,000 rows in well under a
 second); the few locations and the SKUs go through the ORM so that every default and CHECK of
@@ -9,19 +9,15 @@ the real schema applies.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from bench.database import libpq_url
 from core.db import make_engine
-from core.settings import get_settings
-from o2o import migrate, stack
 from stores.models import Location, LocationKind
 from warehouse.models import Category, Sku, TemperatureClass
 
@@ -38,36 +34,6 @@ class World:
     @property
     def hot(self) -> tuple[uuid.UUID, uuid.UUID]:
         return self.locations[0], self.skus[0]
-
-
-def libpq_url(url: str) -> str:
-    """The SQLAlchemy URL as a libpq URI for plain psycopg."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _server_url(database: str) -> str:
-    settings = get_settings()
-    if settings.uses_private_stack:
-        stack.up(settings.stack, databases=())
-    return make_url(settings.effective_database_url()).set(database=database).render_as_string(hide_password=False)
-
-
-@contextmanager
-def bench_database(name: str = BENCH_DB, *, keep: bool = False) -> Iterator[str]:
-    """A fresh, migrated database `name` on the project's server; dropped afterwards unless `keep`."""
-    url = _server_url(name)
-    admin = libpq_url(make_url(url).set(database="postgres").render_as_string(hide_password=False))
-    ident = sql.Identifier(name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(ident))
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        if not keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
 
 
 def populate(url: str, *, locations: int, skus: int) -> World:

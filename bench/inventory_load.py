@@ -30,7 +30,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
-from bench.inventory_db import World, libpq_url
+from bench.database import libpq_url
+from bench.inventory_db import World
 from core.db import make_engine, session_scope
 from warehouse import reservations
 from warehouse.errors import InsufficientStock

@@ -13,7 +13,7 @@ from sqlalchemy import make_url
 from typer.testing import CliRunner
 
 from bench import inventory
-from bench.inventory_db import libpq_url
+from bench.database import libpq_url
 from core.settings import get_settings
 
 CASES = ("hot_sku", "spread", "multi_line")
