@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 Backend = Literal["auto", "ortools", "pyvrp"]
 FirstSolution = Literal[
@@ -26,25 +26,10 @@ Metaheuristic = Literal[
     "greedy_descent",
 ]
 
-FIRST_SOLUTIONS: tuple[FirstSolution, ...] = (
-    "auto",
-    "parallel_cheapest_insertion",
-    "local_cheapest_insertion",
-    "sequential_cheapest_insertion",
-    "savings",
-    "path_cheapest_arc",
-    "global_cheapest_arc",
-    "christofides",
-)
-METAHEURISTICS: tuple[Metaheuristic, ...] = (
-    "auto",
-    "guided_local_search",
-    "iterated_local_search",
-    "simulated_annealing",
-    "tabu_search",
-    "greedy_descent",
-)
-BACKENDS: tuple[Backend, ...] = ("auto", "ortools", "pyvrp")
+# The accepted values, read from the Literal types so the two cannot drift apart.
+FIRST_SOLUTIONS: tuple[FirstSolution, ...] = get_args(FirstSolution)
+METAHEURISTICS: tuple[Metaheuristic, ...] = get_args(Metaheuristic)
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
 
 
 @dataclass(frozen=True, slots=True)

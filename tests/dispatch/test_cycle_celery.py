@@ -5,7 +5,6 @@ courier taken offline mid-route hands back what is not picked up and is flagged 
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter
 
@@ -19,17 +18,9 @@ from dispatch.models import Order, OrderStatus
 from dispatch.route_models import DispatchRun, OrderAssignment, RouteStop, StopKind
 from dispatch.tasks import run_cycle
 from tests.dispatch import fleet_world as fw
+from tests.waiting import wait_for
 
 DOORS = [(52.525, 13.40), (52.519, 13.415), (52.512, 13.405), (52.528, 13.41), (52.515, 13.398), (52.521, 13.42)]
-
-
-def _wait(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError("condition not reached in time")
 
 
 def _owners() -> dict[uuid.UUID, uuid.UUID]:
@@ -46,7 +37,7 @@ def _cycle(zone_id: uuid.UUID) -> None:
     with session_scope() as s:
         before = s.scalar(select(func.count()).select_from(DispatchRun)) or 0
     run_cycle.delay(str(zone_id))
-    _wait(lambda: _runs() > before)
+    assert wait_for(lambda: _runs() > before, timeout=60.0, interval=0.3), "condition not reached in time"
 
 
 def _runs() -> int:
@@ -65,7 +56,11 @@ def test_dispatch_through_celery_end_to_end(celery_worker) -> None:
         couriers = [fw.add_courier(s, fleet, units=2) for _ in range(3)]
         zone_id, users = fleet.zone.id, dict(fleet.users)
     # The shift starts asked for cycles after commit; the worker runs them.
-    _wait(lambda: set(_owners()) == set(orders) and set(_statuses(orders).values()) == {OrderStatus.assigned})
+    assert wait_for(
+        lambda: set(_owners()) == set(orders) and set(_statuses(orders).values()) == {OrderStatus.assigned},
+        timeout=60.0,
+        interval=0.3,
+    ), "condition not reached in time"
     owners = _owners()
     with session_scope() as s:
         stops = s.scalars(select(RouteStop)).all()
@@ -101,7 +96,9 @@ def test_dispatch_through_celery_end_to_end(celery_worker) -> None:
         out = fleet_service.take_offline(s, courier_id=first, reason="phone died")
     assert out.on_board == [carried]
     assert sorted(out.released) == sorted(not_picked)
-    _wait(lambda: all(_owners().get(o) not in (None, first) for o in not_picked))
+    assert wait_for(
+        lambda: all(_owners().get(o) not in (None, first) for o in not_picked), timeout=60.0, interval=0.3
+    ), "condition not reached in time"
     assert _owners()[carried] == first
     with session_scope() as s:
         courier = s.get(Courier, first)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -13,19 +12,11 @@ from sqlalchemy import Engine, func, select
 from core.db import session_scope
 from stores.models import LocationKind
 from tests.factories import create_location, create_sku, stock
+from tests.waiting import wait_for
 from warehouse import replenishment
 from warehouse.ledger import move
 from warehouse.models import AlertKind, MovementKind, StockAlert, Transfer, TransferLine, TransferStatus
 from warehouse.tasks import replenish_location, replenishment_sweep
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _planned_to(location_id: uuid.UUID) -> dict[uuid.UUID, int]:
@@ -65,7 +56,7 @@ def test_a_committed_drop_to_the_reorder_point_gets_a_planned_transfer(celery_wo
         # committed 6 (not low) and plan nothing.
         time.sleep(1.0)
 
-    assert _wait_for(lambda: _planned_to(store_id) == {sku_id: 15})
+    assert wait_for(lambda: _planned_to(store_id) == {sku_id: 15})
 
 
 def test_a_rolled_back_drop_requests_nothing(celery_worker) -> None:
@@ -82,7 +73,7 @@ def test_a_rolled_back_drop_requests_nothing(celery_worker) -> None:
     with session_scope() as session:
         _sell_one(session, committed_store, other_sku)
 
-    assert _wait_for(lambda: _planned_to(committed_store) == {other_sku: 15})
+    assert wait_for(lambda: _planned_to(committed_store) == {other_sku: 15})
     time.sleep(1.0)  # and give a (wrongly sent) earlier task time to finish on the second thread
     assert _planned_to(rolled_back_store) == {}
 
@@ -95,7 +86,7 @@ def test_the_sweep_catches_a_drop_whose_request_was_missed(celery_worker) -> Non
 
     replenishment_sweep.delay()
 
-    assert _wait_for(lambda: _planned_to(store_id) == {sku_id: 18})
+    assert wait_for(lambda: _planned_to(store_id) == {sku_id: 18})
 
 
 def test_replenishment_cascades_up_the_network(celery_worker) -> None:
@@ -105,8 +96,8 @@ def test_replenishment_cascades_up_the_network(celery_worker) -> None:
 
     # The store takes 40 of the DC's 100; promising them leaves the DC at 60 ≤ its reorder point
     # of 90, which asks the central warehouse for 200 − 60 = 140.
-    assert _wait_for(lambda: _planned_to(store_id) == {sku_id: 40})
-    assert _wait_for(lambda: _planned_to(dc_id) == {sku_id: 140})
+    assert wait_for(lambda: _planned_to(store_id) == {sku_id: 40})
+    assert wait_for(lambda: _planned_to(dc_id) == {sku_id: 140})
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Transfer)) == 2
         from_central = session.scalar(select(Transfer.from_location_id).where(Transfer.to_location_id == dc_id))
@@ -130,7 +121,7 @@ def test_requests_of_one_transaction_are_merged_into_one_run(celery_worker) -> N
         assert list(pending) == [store_id]
         assert pending[store_id].kwargs["sku_ids"] == sorted(str(sku_id) for sku_id in sku_ids)
 
-    assert _wait_for(lambda: _planned_to(store_id) == dict.fromkeys(sku_ids, 15))
+    assert wait_for(lambda: _planned_to(store_id) == dict.fromkeys(sku_ids, 15))
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Transfer)) == 1
 
@@ -154,4 +145,4 @@ def test_an_unfillable_need_raises_an_alert_through_the_worker(committed_db: Eng
             ).all()
         return set(kinds) == {AlertKind.stock_out, AlertKind.unfillable_transfer}
 
-    assert _wait_for(alerted)
+    assert wait_for(alerted)

@@ -3,9 +3,7 @@ holds whose TTL has passed (committed for real, its own unit of work per batch).
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import Engine, func, select
@@ -16,19 +14,11 @@ from core.celery_app import app as celery_app
 from core.clock import FrozenClock, use_clock
 from core.db import session_scope
 from tests.factories import create_location, create_sku, stock
+from tests.waiting import wait_for
 from tests.warehouse.stock_checks import assert_stock_invariants, level_of
 from warehouse import reservations
 from warehouse.models import ReservationStatus, StockReservation
 from warehouse.reservation_tasks import SWEEP_TASK, sweep_expired_reservations, sweep_expired_reservations_task
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _shelf_with_holds(expired: int, live: int) -> tuple[uuid.UUID, uuid.UUID]:
@@ -71,7 +61,7 @@ def test_a_real_worker_releases_expired_holds_and_keeps_live_ones(celery_worker)
 
     sweep_expired_reservations_task.delay()
 
-    assert _wait_for(lambda: _count(ReservationStatus.expired) == 3)
+    assert wait_for(lambda: _count(ReservationStatus.expired) == 3)
     with session_scope() as session:
         assert level_of(session, store_id, sku_id) == (100, 2)
         assert_stock_invariants(session)
