@@ -7,8 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 from sqlalchemy import Engine
@@ -49,25 +51,31 @@ def test_demo_becomes_ready_and_ctrl_c_stops_everything(committed_db: Engine) ->
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # The demo's own printout is what tells a user it is ready: wait for the URLs there, not for
+    # /readyz, which answers a moment before the demo has printed them.
+    lines: list[str] = []
+    assert demo.stdout is not None
+
+    def read(stream: IO[str]) -> None:
+        for line in stream:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, args=(demo.stdout,), daemon=True)
+    reader.start()
+    docs_url = f"http://127.0.0.1:{port}/docs"
     try:
         deadline = time.monotonic() + 90
-        ready = False
-        while time.monotonic() < deadline and demo.poll() is None:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                ready = False
-            if ready:
-                break
-            time.sleep(0.5)
-        assert ready, "the demo API never answered /readyz with 200"
-        assert httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5).status_code == 200
+        while time.monotonic() < deadline and demo.poll() is None and not any(docs_url in line for line in lines):
+            time.sleep(0.2)
+        assert any(docs_url in line for line in lines), "the demo never printed its URLs:\n" + "".join(lines)
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+        assert httpx.get(docs_url, timeout=5).status_code == 200
         children = _children(demo.pid)
         assert len(children) == 3  # api, worker, beat
 
         demo.send_signal(signal.SIGINT)
-        output, _ = demo.communicate(timeout=60)
-        assert f"http://127.0.0.1:{port}/docs" in output
+        demo.wait(timeout=60)
+        reader.join(timeout=10)
         assert demo.returncode == 0
         deadline = time.monotonic() + 10
         while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
