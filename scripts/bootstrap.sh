@@ -51,7 +51,8 @@ MSG
         [ -n "$pg_ver" ] || { echo "Cannot tell which PostgreSQL this distribution ships" >&2; exit 2; }
     fi
     local missing=()
-    for pkg in "postgresql-$pg_ver" "postgresql-$pg_ver-postgis-3" redis-server; do
+    # chromium + a font: the browser tests of the web pages (Playwright drives Debian's chromium).
+    for pkg in "postgresql-$pg_ver" "postgresql-$pg_ver-postgis-3" redis-server chromium fonts-dejavu-core; do
         installed "$pkg" || missing+=("$pkg")
     done
     if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi

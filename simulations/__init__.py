@@ -1,0 +1,1 @@
+"""SimPy city simulation driving the real services (DESIGN.md §6)."""
