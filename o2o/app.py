@@ -37,6 +37,10 @@ EDGE_ROUTERS = (
     "ops_api.dispatch",
     "courier_app_api.app",
     "courier_app_api.stream",
+    "customer_api.tracking",
+    "ops_api.live",
+    "ops_api.city",
+    "ops_api.kpis",
 )
 
 

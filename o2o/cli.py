@@ -144,6 +144,7 @@ _BENCHMARKS = {
     "inventory": "bench.inventory",
     "checkout": "bench.checkout",
     "dispatch": "bench.dispatch",
+    "tracking": "bench.tracking",
 }
 for _name, _module in _BENCHMARKS.items():
     try:
