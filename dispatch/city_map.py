@@ -1,0 +1,110 @@
+"""The city as one map layer for the web pages: its streets, and the locations and zones a reader may see.
+
+Streets come from the street graph dispatch plans with (an OpenStreetMap extract, or a graph a
+simulation plugged in). A seeded city without one is drawn as a synthetic street grid generated
+over the network's extent, always with the same seed, so that every API process serves the same
+picture; the map says which (`streets_source`).
+
+Streets are merged per highway class into one MultiLineString each and coordinates rounded to
+~1 m: a city of ~6,000 junctions fits in a few hundred kilobytes instead of two megabytes of
+one-feature-per-segment GeoJSON.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any, Final
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from dispatch.street_travel import travel_times
+from routing.street_network import StreetNetwork, network_geojson
+from routing.synthetic_city import synthetic_city
+from stores import service as network_service
+
+SIMPLIFY_M: Final = 3.0
+DECIMALS: Final = 5  # ~1.1 m of latitude
+_SYNTHETIC_SEED: Final = 0
+_MARGIN_KM: Final = 1.0
+_MAX_SIDE_KM: Final = 30.0
+_MAX_BLOCKS: Final = 80  # per side: at most ~6,400 junctions for a generated grid
+_EMPTY: Final[dict[str, Any]] = {"type": "FeatureCollection", "features": []}
+# What customers, couriers and staff see: the places that serve customers. Warehouses,
+# distribution centres' zones and closed locations are operators' business.
+_PUBLIC_KINDS: Final = frozenset({"store", "dark_store"})
+
+
+def city_geojson(session: Session, *, operator: bool) -> dict[str, Any]:
+    """Streets (one feature per highway class), then zones, then location points."""
+    network = network_service.network_geojson(session)
+    features = [f for f in network["features"] if operator or _is_public(f)]
+    streets, source = _streets(_location_points(network["features"]))
+    return {
+        "type": "FeatureCollection",
+        "properties": {"streets_source": source},
+        "features": [*streets["features"], *features],
+    }
+
+
+def _is_public(feature: dict[str, Any]) -> bool:
+    props = feature["properties"]
+    if props.get("feature") == "location":
+        return bool(props["active"]) and props["kind"] in _PUBLIC_KINDS
+    # Zone features carry the location's kind and active flag as well.
+    return bool(props.get("active", True)) and props.get("kind") in _PUBLIC_KINDS
+
+
+def _location_points(features: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    return [
+        (float(f["geometry"]["coordinates"][1]), float(f["geometry"]["coordinates"][0]))
+        for f in features
+        if f["properties"].get("feature") == "location"
+    ]
+
+
+def _streets(points: list[tuple[float, float]]) -> tuple[dict[str, Any], str]:
+    graph_network: StreetNetwork | None = getattr(travel_times(), "network", None)
+    if isinstance(graph_network, StreetNetwork):
+        return _merged_streets(graph_network), "street_graph"
+    if not points:
+        return _EMPTY, "none"
+    return _synthetic_streets(*_extent(points)), "synthetic"
+
+
+def _extent(points: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """Centre (rounded, so that small edits do not regenerate the city) and side in km."""
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    lat0, lon0 = (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
+    height_km = (max(lats) - min(lats)) * 111.195
+    width_km = (max(lons) - min(lons)) * 111.195 * math.cos(math.radians(lat0))
+    side = min(_MAX_SIDE_KM, math.ceil(max(height_km, width_km) + 2 * _MARGIN_KM))
+    return round(lat0, 3), round(lon0, 3), float(side)
+
+
+@lru_cache(maxsize=4)
+def _synthetic_streets(lat: float, lon: float, side_km: float) -> dict[str, Any]:
+    block_m = max(100.0, side_km * 1000 / _MAX_BLOCKS)
+    return _merged_streets(synthetic_city(_SYNTHETIC_SEED, side_km, center=(lat, lon), block_m=block_m))
+
+
+@lru_cache(maxsize=2)  # per network object (compared by identity): merged once per process
+def _merged_streets(network: StreetNetwork) -> dict[str, Any]:
+    lines = network_geojson(network, np.arange(network.segment_count), SIMPLIFY_M)
+    by_class: dict[str, list[list[list[float]]]] = {}
+    for feature in lines["features"]:
+        coords = [[round(x, DECIMALS), round(y, DECIMALS)] for x, y in feature["geometry"]["coordinates"]]
+        by_class.setdefault(feature["properties"]["highway"], []).append(coords)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "MultiLineString", "coordinates": parts},
+                "properties": {"feature": "streets", "highway": highway},
+            }
+            for highway, parts in sorted(by_class.items())
+        ],
+    }
