@@ -10,6 +10,7 @@ stops may share a location (a store with many orders) without confusing the solv
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -177,6 +178,9 @@ class OrToolsModel:
             if owner is not None:
                 # -1 keeps the drop possible; SetAllowedVehiclesForIndex's Span binding rejects lists.
                 routing.VehicleVar(delivery).SetValues([-1, problem.vehicle_index[owner]])
+            banned = [problem.vehicle_index[v] for v in s.excluded if v in problem.vehicle_index]
+            if banned:
+                routing.VehicleVar(delivery).RemoveValues(banned)
             if not problem.has_pickup(s):
                 routing.AddDisjunction([delivery], problem.drop_penalty * factor)
                 continue
@@ -192,6 +196,8 @@ class OrToolsModel:
                 routing.AddDisjunction([pickup], problem.drop_penalty), routing.AddDisjunction([delivery], 0)
             )
             solver.Add(routing.ActiveVar(pickup) == routing.ActiveVar(delivery))
+            if banned:
+                routing.VehicleVar(pickup).RemoveValues(banned)
             if s.max_ride_s is not None:
                 # cumul(pickup) >= cumul(delivery) - max_ride, enforced only when both are served.
                 time.AddNodePrecedence(delivery, pickup, -s.max_ride_s)
@@ -199,6 +205,34 @@ class OrToolsModel:
                 # as needed and no later. (Other stops are scheduled as early as possible by
                 # `build_plan`; a finalizer on every cumul costs minutes on 1,000 orders.)
                 routing.AddVariableMinimizedByFinalizer(time.CumulVar(pickup))
+        self._add_groups(shipments)
+
+    def _add_groups(self, shipments: Sequence[Shipment]) -> None:
+        """Parts of one group: one vehicle or none, every pickup before any delivery.
+
+        Equal vehicle variables also make the group all-or-nothing (a dropped part's is -1). The
+        order is a time precedence (enforced when both nodes are served): a delivery starts no
+        earlier than the end of service at each other part's pickup, which on one vehicle means
+        after it whenever the two stops are not at one place with no service time.
+        """
+        problem, routing, solver, time = self.problem, self.routing, self.routing.solver(), self.time
+        present = {s.id for s in shipments}
+        done: set[str] = set()
+        for s in shipments:
+            members = [problem.shipment(sid) for sid in problem.siblings(s) if sid in present]
+            if len(members) < 2 or s.id in done:
+                continue
+            done.update(m.id for m in members)
+            first = [self.index(Stop("pickup" if problem.has_pickup(m) else "delivery", m.id)) for m in members]
+            for a, b in itertools.pairwise(first):
+                solver.Add(routing.VehicleVar(a) == routing.VehicleVar(b))
+            for m in members:
+                if not problem.has_pickup(m):
+                    continue
+                pickup = self.index(Stop("pickup", m.id))
+                for other in members:
+                    if other.id != m.id:
+                        time.AddNodePrecedence(pickup, self.index(Stop("delivery", other.id)), m.pickup_service_s)
 
     def _add_reassignment_costs(self, shipments: Sequence[Shipment], previous: Mapping[str, str]) -> None:
         """Charge `reassignment_cost` when a shipment leaves the vehicle it had in the warm start.

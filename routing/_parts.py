@@ -127,7 +127,9 @@ def _pick_part(
         vehicles.append(min(others, key=lambda v: (int(m[v.start, here]), rng.random())).id)
     shipments = [stop.shipment_id for vid in vehicles for stop in routes.get(vid, ()) if stop.kind == "delivery"]
     fixed = [sid for vid in vehicles for sid in (*problem.vehicle(vid).on_board, *problem.vehicle(vid).assigned)]
-    return vehicles, list(dict.fromkeys([*shipments, *fixed, *loose]))
+    # A part of a group comes with its siblings, or the part's solve could separate them.
+    chosen = [sib for sid in [*shipments, *fixed, *loose] for sib in problem.siblings(problem.shipment(sid))]
+    return vehicles, list(dict.fromkeys(chosen))
 
 
 def _cost(problem: Problem, routes: Routes, starts: Starts, previous: Mapping[str, str] | None) -> int:
@@ -228,9 +230,16 @@ def split(
         groups += [group[: len(group) // 2], group[len(group) // 2 :]]
     routed = {stop.shipment_id for stops in routes.values() for stop in stops}
     loose: list[list[str]] = [[] for _ in groups]
+    placed: dict[str, int] = {}  # a group's parts all go where its first part went
     for s in shipments:
         if s.id not in routed:
             here = s.pickup if s.pickup is not None else s.delivery
-            nearest = min(range(len(groups)), key=lambda g: min(int(durations[anchors[v], here]) for v in groups[g]))
+            nearest = placed.get(s.group) if s.group is not None else None
+            if nearest is None:
+                nearest = min(
+                    range(len(groups)), key=lambda g: min(int(durations[anchors[v], here]) for v in groups[g])
+                )
+            if s.group is not None:
+                placed[s.group] = nearest
             loose[nearest].append(s.id)
     return list(zip(groups, loose, strict=True))

@@ -75,6 +75,24 @@ def _check_coverage(problem: Problem, plan: Plan) -> list[str]:
         fixed = problem.promised.get(s.id)
         if fixed is not None and owner[s.id] != {fixed}:
             errors.append(f"shipment {s.id} is fixed to {fixed} but served by {sorted(owner[s.id])}")
+        if owner[s.id] & set(s.excluded):
+            errors.append(f"shipment {s.id} is served by {sorted(owner[s.id] & set(s.excluded))}, which it excludes")
+    return errors + _check_groups(problem, plan, owner)
+
+
+def _check_groups(problem: Problem, plan: Plan, owner: dict[str, set[str]]) -> list[str]:
+    """Each group on one vehicle or on none, and no delivery of it before its last pickup."""
+    errors: list[str] = []
+    for group, members in problem.groups.items():
+        carriers = [frozenset(owner.get(sid, ())) for sid in members]
+        if len(set(carriers)) > 1:
+            split = {sid: sorted(c) for sid, c in zip(members, carriers, strict=True)}
+            errors.append(f"group {group} is not carried whole by one vehicle: {split}")
+            continue
+        for route in plan.routes:
+            kinds = [s.kind for s in route.stops if s.shipment_id in members]
+            if "delivery" in kinds and "pickup" in kinds[kinds.index("delivery") :]:
+                errors.append(f"group {group}: a delivery comes before a pickup of the same group")
     return errors
 
 

@@ -8,6 +8,7 @@ what is already on board, earliest deadline first.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from routing.plan import Plan, SolverStats, Stop, build_plan
-from routing.problem import Problem, Shipment, Vehicle, unservable_reason
+from routing.problem import Problem, Shipment, Vehicle, unservable_reasons
 
 NO_COURIER = "no courier free in time (greedy)"
 
@@ -110,27 +111,105 @@ def greedy(problem: Problem, reasons: Mapping[str, str] | None = None) -> Plan:
         )
         for v in problem.vehicles
     }
-    if reasons is None:
-        reasons = {s.id: r for s in problem.shipments if (r := unservable_reason(problem, s)) is not None}
-    reasons = dict(reasons)
-    on_board = sorted(
-        (problem.shipment(sid) for v in problem.vehicles for sid in v.on_board),
-        key=lambda s: (s.delivery_window[1], s.id),
-    )
-    rest = sorted(
-        (s for s in problem.shipments if s.id not in problem.carrier),
-        key=lambda s: (s.pickup_window[0] if s.pickup is not None else s.delivery_window[0], s.id),
-    )
-    for s in [*on_board, *rest]:
-        if s.id not in reasons and not _assign(problem, couriers, s):
-            reasons[s.id] = NO_COURIER
+    reasons = dict(unservable_reasons(problem) if reasons is None else reasons)
+    for unit in _units(problem):
+        if not any(s.id in reasons for s in unit) and not _assign(problem, couriers, unit):
+            reasons.update((s.id, NO_COURIER) for s in unit)
     sequences = {vid: c.stops for vid, c in couriers.items()}
     stats = SolverStats("greedy", "feasible", time.monotonic() - started)
     return build_plan(problem, sequences, stats, reasons=reasons)
 
 
-def _assign(problem: Problem, couriers: Mapping[str, _Courier], s: Shipment) -> bool:
-    """Append `s` to the courier who reaches its first stop soonest; False if nobody can."""
+def _units(problem: Problem) -> list[tuple[Shipment, ...]]:
+    """What greedy assigns, in order: on-board shipments (earliest deadline first), then the rest
+    by ready time, each group of parts as one unit (one courier takes all of its pickups, then
+    its deliveries)."""
+    grouped = {sid for members in problem.groups.values() for sid in members}
+    on_board = sorted(
+        (problem.shipment(sid) for v in problem.vehicles for sid in v.on_board if sid not in grouped),
+        key=lambda s: (s.delivery_window[1], s.id),
+    )
+    rest: list[tuple[Shipment, ...]] = [
+        (s,) for s in problem.shipments if s.id not in problem.carrier and s.id not in grouped
+    ]
+    rest += [tuple(problem.shipment(sid) for sid in members) for members in problem.groups.values()]
+    rest.sort(key=lambda u: (min(_ready(s) for s in u), u[0].id))
+    return [*((s,) for s in on_board), *rest]
+
+
+def _ready(s: Shipment) -> int:
+    return s.pickup_window[0] if s.pickup is not None else s.delivery_window[0]
+
+
+def _try_group(problem: Problem, c: _Courier, unit: Sequence[Shipment]) -> tuple[int, int, list[Stop]] | None:
+    """Like `_try` for the parts of a group: their pickups (best order), then their deliveries.
+    Returns (reach, free, stops) or None."""
+    v, m = c.vehicle, c.durations
+    pending = [s for s in unit if problem.has_pickup(s) and s.pickup is not None]
+    best: tuple[int, int, list[Stop]] | None = None
+    for order in itertools.permutations(pending):
+        t, loc = c.time, c.location
+        load = list(c.left) if c.left is not None else [0] * problem.dimensions
+        picked: dict[str, int] = {}
+        for s in order:
+            assert s.pickup is not None  # filtered above
+            load = [a + d for a, d in zip(load, s.demand, strict=True)]
+            start = max(t + m[loc][s.pickup], s.pickup_window[0])
+            if any(ld > cap for ld, cap in zip(load, v.capacity, strict=True)) or start > s.pickup_window[1]:
+                break
+            picked[s.id] = start
+            t, loc = start + s.pickup_service_s, s.pickup
+        else:
+            free = _deliver_all(unit, picked, t, loc, m)
+            back = None if free is None else free[0] + (m[free[1]][v.end] if v.end is not None else 0)
+            if free is not None and back is not None and back <= v.shift[1] and (best is None or free[0] < best[1]):
+                reach = c.time + m[c.location][order[0].pickup if order else unit[0].delivery]  # type: ignore[index]
+                stops = [Stop("pickup", s.id) for s in order] + [Stop("delivery", s.id) for s in unit]
+                best = (reach, free[0], stops)
+    return best
+
+
+def _deliver_all(
+    unit: Sequence[Shipment], picked: Mapping[str, int], t: int, loc: int, m: list[list[int]]
+) -> tuple[int, int] | None:
+    """(time free, where) after delivering every part of `unit` in turn, or None if a hard
+    deadline or a max ride time breaks."""
+    for s in unit:
+        start = max(t + m[loc][s.delivery], s.delivery_window[0])
+        if s.hard_deadline and start > s.delivery_window[1]:
+            return None
+        if s.max_ride_s is not None and s.id in picked and start - picked[s.id] > s.max_ride_s:
+            return None
+        t, loc = start + s.delivery_service_s, s.delivery
+    return t, loc
+
+
+def _assign_group(problem: Problem, couriers: Mapping[str, _Courier], unit: Sequence[Shipment]) -> bool:
+    options = []
+    for v in problem.allowed_vehicles(unit[0]):
+        found = _try_group(problem, couriers[v.id], unit)
+        if found is not None:
+            options.append((found[0], v.id, found[1], found[2]))
+    if not options:
+        return False
+    _, vid, free, stops = min(options, key=lambda o: o[:3])
+    c = couriers[vid]
+    for s in unit:
+        if problem.has_pickup(s):
+            c.peak = [max(p, d) for p, d in zip(c.peak, s.demand, strict=True)]
+        elif c.left is not None:
+            c.left = [a - d for a, d in zip(c.left, s.demand, strict=True)]
+    c.stops += stops
+    c.time, c.location = free, unit[-1].delivery
+    return True
+
+
+def _assign(problem: Problem, couriers: Mapping[str, _Courier], unit: Sequence[Shipment]) -> bool:
+    """Append `unit` (one shipment, or the parts of a group) to the courier who reaches its first
+    stop soonest; False if nobody can."""
+    if len(unit) > 1:
+        return _assign_group(problem, couriers, unit)
+    (s,) = unit
     options = []
     for v in problem.allowed_vehicles(s):
         timing = _try(problem, couriers[v.id], s)
@@ -173,7 +252,8 @@ def extend(
         couriers[route.vehicle_id] = _Courier(
             vehicle, last.departure_s, last.location, dims, dims, stops, left=dims, durations=tables[vehicle.profile]
         )
-    pending = sorted((s for s in shipments if problem.has_pickup(s)), key=lambda s: (s.pickup_window[0], s.id))
-    for s in pending:
-        _assign(problem, couriers, s)
+    wanted = {s.id for s in shipments if problem.has_pickup(s)}
+    for unit in _units(problem):
+        if all(s.id in wanted for s in unit):
+            _assign(problem, couriers, unit)
     return {vid: c.stops for vid, c in couriers.items()}

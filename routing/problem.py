@@ -72,6 +72,11 @@ class Shipment:
     `pickup_window[1]`. The delivery window's start is hard; its end is hard when `hard_deadline`,
     otherwise each second late costs `lateness_cost`. `max_ride_s` bounds the time between the start
     of pickup service and the start of delivery service (chilled and frozen goods).
+
+    Shipments sharing a `group` are parts of one consignment (an order picked at two stores): one
+    vehicle carries all of them or none, and every pickup of the group comes before any of its
+    deliveries, so the goods reach the door together. `excluded` names vehicles that must not carry
+    this shipment (a courier who declined it); unknown ids are allowed and ignored.
     """
 
     id: str
@@ -85,10 +90,16 @@ class Shipment:
     pickup_service_s: int = 0
     delivery_service_s: int = 0
     max_ride_s: int | None = None
+    group: str | None = None
+    excluded: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:
             raise ValueError("shipment id must not be empty")
+        if self.group == "":
+            raise ValueError(f"shipment {self.id}: group must be None or a non-empty id")
+        if len(set(self.excluded)) != len(self.excluded):
+            raise ValueError(f"shipment {self.id}: duplicate vehicle ids in excluded")
         if not self.demand or any(d < 0 for d in self.demand):
             raise ValueError(f"shipment {self.id}: demand must be a non-empty tuple of non-negative ints")
         _check_window(f"shipment {self.id} pickup window", self.pickup_window)
@@ -99,6 +110,8 @@ class Shipment:
             raise ValueError(f"shipment {self.id}: max_ride_s must be positive")
         if self.max_ride_s is not None and self.pickup is None:
             raise ValueError(f"shipment {self.id}: max_ride_s needs a pickup location")
+        if self.group is not None and self.pickup is None:
+            raise ValueError(f"shipment {self.id}: a part of a group needs a pickup location")
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +177,14 @@ class Problem:
                     raise ValueError(f"vehicle {v.id}: unknown shipment {sid!r}")
                 if sid in owners:
                     raise ValueError(f"shipment {sid} is fixed to both {owners[sid]} and {v.id}")
+                if v.id in self.shipment(sid).excluded:
+                    raise ValueError(f"shipment {sid} is fixed to {v.id}, which it excludes")
                 owners[sid] = v.id
+        for group, members in self.groups.items():
+            # One vehicle carries a whole group: fixing one part fixes them all, to the same one.
+            fixed = {owners.get(sid) for sid in members}
+            if len(fixed) > 1:
+                raise ValueError(f"group {group}: parts must all be fixed to one vehicle or none, got {fixed}")
             load = [0] * len(v.capacity)
             for sid in v.on_board:
                 for k, d in enumerate(self.shipment(sid).demand):
@@ -194,6 +214,19 @@ class Problem:
         return {s.id: i for i, s in enumerate(self.shipments)}
 
     @cached_property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Group id → its shipment ids, for groups of two or more (a group of one is no constraint)."""
+        members: dict[str, list[str]] = {}
+        for s in self.shipments:
+            if s.group is not None:
+                members.setdefault(s.group, []).append(s.id)
+        return {g: tuple(ids) for g, ids in members.items() if len(ids) > 1}
+
+    def siblings(self, shipment: Shipment) -> tuple[str, ...]:
+        """The shipment ids of `shipment`'s group (itself included), or just its own id."""
+        return self.groups.get(shipment.group, (shipment.id,)) if shipment.group is not None else (shipment.id,)
+
+    @cached_property
     def vehicle_index(self) -> dict[str, int]:
         return {v.id: i for i, v in enumerate(self.vehicles)}
 
@@ -217,11 +250,23 @@ class Problem:
         """Whether the pickup is still to be visited (it has a location and is not on board yet)."""
         return shipment.pickup is not None and shipment.id not in self.carrier
 
-    def allowed_vehicles(self, shipment: Shipment) -> tuple[Vehicle, ...]:
+    def may_carry(self, vehicle_id: str, shipment: Shipment) -> bool:
+        """Whether `vehicle_id` is one of `allowed_vehicles(shipment)` (without listing them)."""
         owner = self.promised.get(shipment.id)
-        if owner is None:
+        if owner is not None:
+            return owner == vehicle_id
+        return not any(vehicle_id in self.shipment(sid).excluded for sid in self.siblings(shipment))
+
+    def allowed_vehicles(self, shipment: Shipment) -> tuple[Vehicle, ...]:
+        """Vehicles that may carry `shipment`: its owner if fixed, else any not excluded by it
+        (nor by a sibling of its group, which must ride on the same vehicle)."""
+        owner = self.promised.get(shipment.id)
+        if owner is not None:
+            return (self.vehicle(owner),)
+        excluded = {vid for sid in self.siblings(shipment) for vid in self.shipment(sid).excluded}
+        if not excluded:
             return self.vehicles
-        return (self.vehicle(owner),)
+        return tuple(v for v in self.vehicles if v.id not in excluded)
 
 
 _REASONS = (
@@ -284,3 +329,15 @@ def unservable_reason(problem: Problem, shipment: Shipment) -> str | None:
         if best == len(_REASONS):
             return None
     return _REASONS[best]
+
+
+def unservable_reasons(problem: Problem) -> dict[str, str]:
+    """`unservable_reason` of every shipment that has one; a group with an unservable part is
+    unservable as a whole (its parts travel together or not at all)."""
+    reasons = {s.id: r for s in problem.shipments if (r := unservable_reason(problem, s)) is not None}
+    for s in problem.shipments:
+        if s.id not in reasons:
+            blocked = next((sid for sid in problem.siblings(s) if sid in reasons), None)
+            if blocked is not None:
+                reasons[s.id] = f"another part of its group cannot be served ({reasons[blocked]})"
+    return reasons

@@ -23,7 +23,7 @@ from routing.check import check_plan
 from routing.greedy import greedy
 from routing.params import Backend, SolveParams
 from routing.plan import Plan, SolverStats, Stop, build_plan, starts_loaded
-from routing.problem import TIME_MAX, Problem, Shipment, Vehicle, unservable_reason
+from routing.problem import TIME_MAX, Problem, Shipment, Vehicle, unservable_reasons
 
 #: Share of the time limit kept back from the searches, for handing their plans back and pricing
 #: them, so that `solve` returns within its limit; at most RESERVE_MAX_S.
@@ -64,7 +64,7 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
     started = time.monotonic()
     reserve = min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s)
     deadline = started + params.time_limit_s - reserve
-    reasons = {s.id: r for s in problem.shipments if (r := unservable_reason(problem, s)) is not None}
+    reasons = unservable_reasons(problem)
     routable = [s for s in problem.shipments if s.id not in reasons]
     previous = initial.assignment() if initial is not None else None
     warm = sanitize_routes(problem, initial, {s.id for s in routable}) if initial is not None else None
@@ -126,7 +126,10 @@ def is_plain_vrp(problem: Problem) -> bool:
     """Depot-based VRPTW/CVRP: every shipment loaded at the start, hard (or no) windows, closed
     routes, nothing fixed. The shape PyVRP is built for."""
     return all(v.end is not None and not v.on_board and not v.assigned for v in problem.vehicles) and all(
-        s.pickup is None and (s.hard_deadline or s.lateness_cost == 0 or s.delivery_window[1] >= TIME_MAX)
+        s.pickup is None
+        and not s.excluded
+        and s.group is None
+        and (s.hard_deadline or s.lateness_cost == 0 or s.delivery_window[1] >= TIME_MAX)
         for s in problem.shipments
     )
 
@@ -248,7 +251,7 @@ def sanitize_routes(problem: Problem, initial: Plan, routable: set[str]) -> dict
         picked: set[str] = set()
         for stop in route.stops:
             sid = stop.shipment_id
-            if sid not in routable or stop in used or problem.promised.get(sid, vehicle.id) != vehicle.id:
+            if sid not in routable or stop in used or not problem.may_carry(vehicle.id, problem.shipment(sid)):
                 continue
             has_pickup = problem.has_pickup(problem.shipment(sid))
             if stop.kind == "pickup":
@@ -260,8 +263,28 @@ def sanitize_routes(problem: Problem, initial: Plan, routable: set[str]) -> dict
             stops.append(stop)
             used.add(stop)
         delivered = {s.shipment_id for s in stops if s.kind == "delivery"}
-        out[vehicle.id] = _drop_infeasible(problem, vehicle, [s for s in stops if s.shipment_id in delivered])
+        stops = _whole_groups(problem, [s for s in stops if s.shipment_id in delivered])
+        out[vehicle.id] = _drop_infeasible(problem, vehicle, stops)
     return out
+
+
+def _whole_groups(problem: Problem, stops: list[Stop]) -> list[Stop]:
+    """`stops` without the groups that are not all on this route with every pickup before the
+    first delivery (a part moved, or the warm start predates the grouping)."""
+    broken: set[str] = set()
+    delivered: set[str] = set()
+    on_route = {s.shipment_id for s in stops}
+    for stop in stops:
+        members = problem.siblings(problem.shipment(stop.shipment_id))
+        if len(members) < 2:
+            continue
+        if stop.kind == "delivery":
+            delivered.update(members)
+        elif stop.shipment_id in delivered:
+            broken.update(members)  # a pickup after a delivery of its group
+        if not on_route.issuperset(members):
+            broken.update(members)
+    return [s for s in stops if s.shipment_id not in broken]
 
 
 def _first_violation(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> str | None:
@@ -295,5 +318,6 @@ def _first_violation(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) 
 
 def _drop_infeasible(problem: Problem, vehicle: Vehicle, stops: list[Stop]) -> list[Stop]:
     while (bad := _first_violation(problem, vehicle, stops)) is not None:
-        stops = [s for s in stops if s.shipment_id != bad]
+        group = set(problem.siblings(problem.shipment(bad)))
+        stops = [s for s in stops if s.shipment_id not in group]
     return stops
