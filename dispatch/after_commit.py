@@ -26,7 +26,25 @@ _CYCLES_KEY = "o2o_after_commit_cycles"
 COURIER_CHANNEL = "o2o:courier:{courier_id}"
 ORDER_CHANNEL = "o2o:track:order:{order_id}"
 ORDER_LAST_KEY = "o2o:track:last:{order_id}"
+ORDER_SEQ_KEY = "o2o:track:seq:{order_id}"
+# Dispatchers watch zones: one channel per zone with every courier position in it.
+ZONE_CHANNEL = "o2o:live:zone:{zone_id}"
 LAST_FRAME_TTL_S = 3600
+SEQ_TTL_S = 2 * 24 * 3600  # longer than any order is tracked, so `seq` never restarts mid-order
+
+# Number, publish and keep an order's frame in one atomic step: with INCR and PUBLISH as separate
+# commands two API processes could publish seq 8 before seq 7. ARGV[4], when not empty, is the
+# seq the caller saw last: the frame goes out only if nothing was published since (the stale
+# notice, which every process watching the order may try to send, goes out once).
+SEQUENCED_PUBLISH_LUA = """
+if ARGV[4] ~= '' and (redis.call('GET', KEYS[1]) or '0') ~= ARGV[4] then return 0 end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+local frame = '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2)
+redis.call('PUBLISH', ARGV[1], frame)
+redis.call('SET', KEYS[2], frame, 'EX', ARGV[3])
+return seq
+"""
 
 log = structlog.get_logger(__name__)
 
@@ -51,8 +69,25 @@ def request_cycle_for_location(session: Session, location_id: uuid.UUID) -> None
 
 def publish(session: Session, channel: str, message: dict[str, Any], *, last_key: str | None = None) -> None:
     """Publish `message` on `channel` after commit; with `last_key`, also keep it there for replay."""
-    pending: list[tuple[str, str, str | None]] = session.info.setdefault(_PUBLISH_KEY, [])
-    pending.append((channel, json.dumps(message, separators=(",", ":"), default=str), last_key))
+    _pending(session).append((channel, _json(message), last_key, None))
+
+
+def to_order(session: Session, order_id: uuid.UUID, message: dict[str, Any]) -> None:
+    """A tracking frame for `order_id`'s watchers, after commit: numbered with the order's next
+    `seq` and kept as the order's last frame (replayed to sockets that (re)subscribe)."""
+    key = {"order_id": order_id}
+    _pending(session).append(
+        (ORDER_CHANNEL.format(**key), _json(message), ORDER_LAST_KEY.format(**key), ORDER_SEQ_KEY.format(**key))
+    )
+
+
+def _pending(session: Session) -> list[tuple[str, str, str | None, str | None]]:
+    pending: list[tuple[str, str, str | None, str | None]] = session.info.setdefault(_PUBLISH_KEY, [])
+    return pending
+
+
+def _json(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), default=str)
 
 
 def to_courier(session: Session, courier_id: uuid.UUID, message: dict[str, Any]) -> None:
@@ -66,8 +101,13 @@ def _publish_pending(session: Session) -> None:
     if not pending:
         return
     try:
-        pipe = get_redis().pipeline(transaction=False)
-        for channel, body, last_key in pending:
+        client = get_redis()
+        sequenced = client.register_script(SEQUENCED_PUBLISH_LUA)
+        pipe = client.pipeline(transaction=False)
+        for channel, body, last_key, seq_key in pending:
+            if seq_key is not None and last_key is not None:
+                sequenced(keys=[seq_key, last_key], args=[channel, body, LAST_FRAME_TTL_S, "", SEQ_TTL_S], client=pipe)
+                continue
             pipe.publish(channel, body)
             if last_key is not None:
                 pipe.set(last_key, body, ex=LAST_FRAME_TTL_S)

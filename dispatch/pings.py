@@ -9,8 +9,8 @@ reason, never stored):
 - less than 1 s after the last accepted fix → `rate_limited` (more than 1 ping/s is excess).
 Accepted fixes are appended to the history and move the courier's last position. Fixes older
 than 5 minutes (a batch sent after a dead zone) are history only: not broadcast live. The newest
-live fix is published after commit to the channel of each order the courier carries (the live
-tracking issue subscribes to those).
+live fix is published after commit as a tracking frame (live ETA, stops before you) to each order
+the courier carries and to the courier's zone for dispatchers (`dispatch.tracking`).
 """
 
 from __future__ import annotations
@@ -20,17 +20,15 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from core import clock
 from core.geo import GeoPoint, haversine_m
-from dispatch import after_commit
-from dispatch.fleet_models import CourierPosition
+from dispatch import tracking
+from dispatch.fleet_models import Courier, CourierPosition
 from dispatch.fleet_schemas import PingIn, PingResult
 from dispatch.metrics import PINGS_ACCEPTED, PINGS_DROPPED
-from dispatch.models import Order, OrderStatus
-from dispatch.route_models import OrderAssignment
 from dispatch.shifts import courier_for
 
 MAX_FUTURE = timedelta(seconds=30)
@@ -46,7 +44,7 @@ def record(session: Session, *, user_id: uuid.UUID, pings: Sequence[PingIn]) -> 
     dropped: Counter[str] = Counter()
     rows: list[dict[str, object]] = []
     last_ts, last_at = courier.last_seen_at, _point(courier.last_lat, courier.last_lon)
-    newest_live: PingIn | None = None
+    newest_live: tuple[PingIn, datetime] | None = None
     for p in pings:
         ts = p.ts if p.ts.tzinfo is not None else p.ts.replace(tzinfo=now.tzinfo)
         reason = _reject(p, ts, now, last_ts, last_at)
@@ -69,12 +67,12 @@ def record(session: Session, *, user_id: uuid.UUID, pings: Sequence[PingIn]) -> 
         )
         last_ts, last_at = ts, GeoPoint(lat=p.lat, lon=p.lon)
         if live:
-            newest_live = p
+            newest_live = (p, ts)
     if rows and last_at is not None:
         session.execute(insert(CourierPosition), rows)
         courier.last_lat, courier.last_lon, courier.last_seen_at = last_at.lat, last_at.lon, last_ts
     if newest_live is not None:
-        _broadcast(session, courier.id, newest_live)
+        _broadcast(session, courier, *newest_live)
     live_count = sum(1 for r in rows if r["broadcast"])
     for reason, n in dropped.items():
         PINGS_DROPPED.labels(reason).inc(n)
@@ -104,25 +102,6 @@ def _reject(p: PingIn, ts: datetime, now: datetime, last_ts: datetime | None, la
     return None
 
 
-def _broadcast(session: Session, courier_id: uuid.UUID, p: PingIn) -> None:
-    carried = session.scalars(
-        select(OrderAssignment.order_id)
-        .join(Order, Order.id == OrderAssignment.order_id)
-        .where(OrderAssignment.courier_id == courier_id, Order.status == OrderStatus.picked_up)
-    ).all()
-    for order_id in carried:
-        frame = {
-            "type": "position",
-            "order_id": str(order_id),
-            "lat": p.lat,
-            "lon": p.lon,
-            "heading": p.heading,
-            "speed_mps": p.speed_mps,
-            "ts": p.ts.isoformat(),
-        }
-        after_commit.publish(
-            session,
-            after_commit.ORDER_CHANNEL.format(order_id=order_id),
-            frame,
-            last_key=after_commit.ORDER_LAST_KEY.format(order_id=order_id),
-        )
+def _broadcast(session: Session, courier: Courier, p: PingIn, ts: datetime) -> None:
+    fix = tracking.Fix(lat=p.lat, lon=p.lon, heading=p.heading, ts=ts)
+    tracking.publish_position(session, courier_id=courier.id, zone_id=courier.zone_id, fix=fix, speed=p.speed_mps)

@@ -5,7 +5,8 @@
 
 Every transition stamps the new state's `<state>_at` column and writes an outbox event
 `order.<state>` in the same transaction, so notifications, tracking and webhooks (later issues)
-see exactly the committed history, each move once.
+see exactly the committed history, each move once. After commit, each move is also a `status`
+frame on the order's tracking channel (docs/tracking.md).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from core import clock, events
+from dispatch import after_commit, tracking
 from dispatch.errors import InvalidTransition
 from dispatch.models import Order, OrderStatus
 
@@ -76,6 +78,7 @@ def transition(
     order.status = to
     setattr(order, TIMESTAMP[to], when)
     emit_order_event(session, order, to, previous=previous, at=when, actor_id=actor_id, details=details)
+    after_commit.to_order(session, order.id, tracking.status_frame(order.id, to, when))
 
 
 def transition_many(
@@ -114,6 +117,8 @@ def transition_many(
         .execution_options(synchronize_session="fetch")
     )
     session.execute(insert(events.OutboxEvent.__table__), rows)  # type: ignore[arg-type]
+    for order in orders:
+        after_commit.to_order(session, order.id, tracking.status_frame(order.id, to, when))
 
 
 def emit_order_event(

@@ -15,6 +15,7 @@ from core.events import OutboxEvent
 from core.payments import SimulatedPaymentEntry
 from dispatch.fleet_models import Courier, CourierPosition, DispatchZone, DispatchZoneLocation, FleetVehicle, Shift
 from dispatch.models import IdempotencyKey, Order, OrderFulfilment, OrderLine
+from dispatch.notifications_models import Notification
 from dispatch.route_models import CourierRoute, DispatchExplanation, DispatchRun, OrderAssignment, RouteStop
 from stores.models import Location
 from warehouse.models import (
@@ -41,6 +42,7 @@ __all__ = [
     "FleetVehicle",
     "IdempotencyKey",
     "Location",
+    "Notification",
     "Order",
     "OrderAssignment",
     "OrderFulfilment",

@@ -1,0 +1,190 @@
+"""`WS /customer/orders/{id}/track` and `POST /customer/orders/{id}/share` (docs/tracking.md).
+
+The socket authenticates in-band (first message: an access token of the order's customer, or a
+share token), answers with a snapshot and then relays the order's frames from this process's
+room. Failing auth closes with 1008 before any frame is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from core.auth.models import Role
+from core.auth.service import get_active_user
+from core.auth.tokens import Principal, decode_token
+from core.db import session_scope
+from core.errors import DomainError
+from core.http.deps import DbSession, allow, public
+from core.metrics import WS_CONNECTIONS
+from core.settings import get_settings
+from dispatch import tracking_share
+from dispatch.errors import OrderNotFound
+from dispatch.models import Order
+from dispatch.tracking_feed import RESYNC, Feed, SlowConsumer
+from dispatch.tracking_rooms import get_rooms
+from dispatch.tracking_snapshot import snapshot
+
+router = APIRouter(prefix="/customer", tags=["customer: tracking"])
+
+Customer = Annotated[Principal, Depends(allow(Role.customer))]
+MAX_FRAME = 64 * 1024
+AUTH_TIMEOUT_S = 10.0
+CLOSE_TIMEOUT_S = 2.0
+POLICY_VIOLATION, MESSAGE_TOO_BIG, UNAVAILABLE, TRY_AGAIN_LATER = 1008, 1009, 1011, 1013
+
+
+class ShareOut(BaseModel):
+    token: str
+    url: str
+    expires_at: str
+
+
+@router.post("/orders/{order_id}/share", status_code=201, responses={404: {"description": "`order_not_found`"}})
+def share_my_order(order_id: uuid.UUID, session: DbSession, principal: Customer) -> ShareOut:
+    """A link that lets someone else watch this order live, read-only, until delivery + 15 min."""
+    link = tracking_share.issue(session, customer_id=principal.user_id, order_id=order_id)
+    return ShareOut(token=link.token, url=link.url, expires_at=link.expires_at.isoformat())
+
+
+class _Close(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def _size_checked(message: Mapping[str, Any]) -> str | None:
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text, data = message.get("text"), message.get("bytes")
+    if len(text.encode() if text is not None else data or b"") > MAX_FRAME:
+        raise _Close(MESSAGE_TOO_BIG, "frame over 64 KiB")
+    return str(text) if text is not None else None
+
+
+def _authorize(order_id: uuid.UUID, first: dict[str, Any]) -> bool:
+    """True for a share-link watcher (read-only), False for the customer; DomainError otherwise."""
+    with session_scope() as session:
+        share = first.get("share")
+        if isinstance(share, str) and len(share) <= 4096:
+            tracking_share.verify(session, token=share, order_id=order_id)
+            return True
+        token = first.get("token")
+        if not isinstance(token, str) or len(token) > 4096:
+            raise DomainError("first message must be {type: auth, token} or {type: auth, share}", code="no_auth")
+        principal = decode_token(token, get_settings())
+        user = get_active_user(session, principal.user_id)
+        order = session.get(Order, order_id)
+        if principal.role is not Role.customer or user.role is not Role.customer:
+            raise DomainError("customers only", code="forbidden")
+        if order is None or order.customer_id != user.id:
+            raise OrderNotFound("No such order.", order_id=str(order_id))
+        return False
+
+
+def _snapshot(order_id: uuid.UUID, read_only: bool) -> dict[str, Any]:
+    with session_scope() as session:
+        return snapshot(session, order_id=order_id, read_only=read_only)
+
+
+async def _auth(ws: WebSocket, order_id: uuid.UUID) -> bool:
+    with anyio.fail_after(AUTH_TIMEOUT_S):
+        raw = _size_checked(await ws.receive())
+    try:
+        first = json.loads(raw or "")
+        if not isinstance(first, dict):
+            raise TypeError("not an object")
+    except (ValueError, TypeError) as exc:
+        raise _Close(POLICY_VIOLATION, "no_auth") from exc
+    try:
+        return await run_in_threadpool(_authorize, order_id, first)
+    except DomainError as exc:
+        raise _Close(POLICY_VIOLATION, exc.code) from exc
+
+
+async def _read_until_gone(ws: WebSocket) -> _Close | None:
+    """Watchers have nothing to say after auth; reading notices them leaving (and oversize)."""
+    try:
+        while True:
+            _size_checked(await ws.receive())
+    except WebSocketDisconnect:
+        return None
+    except _Close as close:
+        return close
+
+
+async def _write(ws: WebSocket, feed: Feed, order_id: uuid.UUID, read_only: bool) -> _Close | None:
+    try:
+        while True:
+            item = await feed.next()
+            if item is RESYNC:
+                fresh = await run_in_threadpool(_snapshot, order_id, read_only)
+                feed.apply_snapshot(fresh)
+                await ws.send_text(json.dumps(fresh))
+            else:
+                await ws.send_text(str(item))
+    except SlowConsumer:
+        return _Close(TRY_AGAIN_LATER, "slow_consumer")
+    except WebSocketDisconnect:
+        return None
+
+
+async def _serve(ws: WebSocket, feed: Feed, order_id: uuid.UUID, read_only: bool) -> _Close | None:
+    """Relay until the client leaves (None), breaks the protocol or falls behind (a close)."""
+    outcome: list[_Close | None] = []
+    async with anyio.create_task_group() as tg:
+
+        async def first_to_finish(step: Any) -> None:
+            outcome.append(await step)
+            tg.cancel_scope.cancel()
+
+        async def cut_off() -> _Close:
+            await feed.cut_off.wait()  # a send stuck on a client that stopped reading
+            return _Close(TRY_AGAIN_LATER, "slow_consumer")
+
+        tg.start_soon(first_to_finish, _read_until_gone(ws))
+        tg.start_soon(first_to_finish, _write(ws, feed, order_id, read_only))
+        tg.start_soon(first_to_finish, cut_off())
+    return outcome[0] if outcome else None
+
+
+async def _watch(ws: WebSocket, order_id: uuid.UUID, read_only: bool) -> _Close | None:
+    rooms, feed = get_rooms(), Feed()
+    room = await rooms.join(order_id, feed)
+    try:
+        first = await run_in_threadpool(_snapshot, order_id, read_only)
+        feed.apply_snapshot(first)
+        room.seed(first)
+        await ws.send_text(json.dumps(first))
+        return await _serve(ws, feed, order_id, read_only)
+    finally:
+        await rooms.leave(order_id, feed)
+
+
+@router.websocket("/orders/{order_id}/track", dependencies=[Depends(public)])
+async def track(ws: WebSocket, order_id: uuid.UUID) -> None:
+    """Authenticated in-band (first message), so the route itself is open (`public`)."""
+    await ws.accept()
+    WS_CONNECTIONS.labels("tracking").inc()
+    closing: _Close | None = None
+    try:
+        read_only = await _auth(ws, order_id)
+        closing = await _watch(ws, order_id, read_only)
+    except _Close as close:
+        closing = close
+    except TimeoutError:
+        closing = _Close(POLICY_VIOLATION, "no_auth")
+    except WebSocketDisconnect:
+        closing = None
+    finally:
+        WS_CONNECTIONS.labels("tracking").dec()
+    if closing is not None:
+        with anyio.move_on_after(CLOSE_TIMEOUT_S):
+            await ws.close(code=closing.code, reason=closing.reason)
