@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 import numpy as np
+from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from dispatch.street_travel import travel_times
@@ -40,7 +41,7 @@ def city_geojson(session: Session, *, operator: bool) -> dict[str, Any]:
     """Streets (one feature per highway class), then zones, then location points."""
     network = network_service.network_geojson(session)
     features = [f for f in network["features"] if operator or _is_public(f)]
-    streets, source = _streets(_location_points(network["features"]))
+    streets, source = _streets(_network_points(network["features"]))
     return {
         "type": "FeatureCollection",
         "properties": {"streets_source": source},
@@ -56,12 +57,13 @@ def _is_public(feature: dict[str, Any]) -> bool:
     return bool(props.get("active", True)) and props.get("kind") in _PUBLIC_KINDS
 
 
-def _location_points(features: list[dict[str, Any]]) -> list[tuple[float, float]]:
-    return [
-        (float(f["geometry"]["coordinates"][1]), float(f["geometry"]["coordinates"][0]))
-        for f in features
-        if f["properties"].get("feature") == "location"
-    ]
+def _network_points(features: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """(lat, lon) corners of every location and zone: the streets must reach the zones' edges."""
+    points: list[tuple[float, float]] = []
+    for f in features:
+        west, south, east, north = shape(f["geometry"]).bounds
+        points += [(south, west), (north, east)]
+    return points
 
 
 def _streets(points: list[tuple[float, float]]) -> tuple[dict[str, Any], str]:

@@ -13,6 +13,7 @@ from core.http.problems import install_problem_handlers
 from core.logging import configure_logging
 from core.metrics import RequestMetrics
 from core.settings import get_settings
+from o2o.web import mount_web
 
 DESCRIPTION = """
 Instant delivery for local retail: checkout assigned to the store that can deliver soonest from
@@ -67,6 +68,7 @@ def create_app() -> FastAPI:
     app.include_router(auth_router)
     for router in _edge_routers():
         app.include_router(router)
+    mount_web(app)
     # Outermost first: the size limit rejects oversized bodies before anything reads them.
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -1,0 +1,37 @@
+"""The four web pages (web/): static files under /app, and a start page at / that links to them.
+
+Plain files, no build step: what is in web/ is what the browser gets. Pages call the API on the
+same origin, so no CORS set-up is needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from core.http.deps import Public
+
+WEB_DIR: Final = Path(__file__).resolve().parent.parent / "web"
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", dependencies=[Public])
+def start_page() -> FileResponse:
+    return FileResponse(WEB_DIR / "index.html")
+
+
+@router.get("/web/{path:path}", dependencies=[Public])
+def old_page_path(path: str) -> RedirectResponse:
+    """Links made with the /web/ prefix (e.g. tracking share links) open the page under /app/."""
+    return RedirectResponse(f"/app/{path}", status_code=307)
+
+
+def mount_web(app: FastAPI) -> None:
+    app.include_router(router)
+    # html=True: /app/customer/ serves customer/index.html (and /app/customer redirects there).
+    app.mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="web")

@@ -1,0 +1,76 @@
+// Courier page: sign in, start the shift on a vehicle, follow the route stop by stop.
+
+import { Api } from "../shared/api.js";
+import { LiveFeed } from "../shared/live.js";
+import { requireLogin, logoutButton } from "../shared/login.js";
+import { loadCityMap } from "../shared/map.js";
+import { frame } from "../shared/page.js";
+import { h, $, busy, showError } from "../shared/ui.js";
+import { Driver } from "./drive.js";
+import { RouteView } from "./route.js";
+
+const api = new Api("courier");
+frame("O2O · Courier");
+requireLogin(api, { title: "Courier sign-in", onReady: start });
+
+async function start() {
+  $("#who").replaceChildren(logoutButton(api));
+  const mapBox = h("div", { id: "map" });
+  const shiftCard = h("section", { class: "card", id: "shift" });
+  const nextCard = h("section", { class: "card", id: "next-stop" }, h("p", { class: "skeleton" }, "Loading your route…"));
+  const listCard = h("section", { class: "card", id: "route" });
+  $("#main").className = "split";
+  $("#main").replaceChildren(nextCard, h("div", { class: "map-wrap" }, mapBox), h("div", { class: "side" }, shiftCard, listCard));
+
+  let map = null;
+  const driver = new Driver(api, { getMap: () => map, send: (ping) => feed.send(ping) });
+  const view = new RouteView(api, { nextCard, listCard, getMap: () => map, driver });
+  driver.onMove = () => view.drawMap(view.stops || []);
+  const refresh = async () => {
+    const route = await api.get("/courier/route");
+    renderShift(route.status);
+    view.render(route);
+  };
+  view.onChange = refresh;
+  const feed = new LiveFeed({
+    url: "/courier/stream",
+    hello: () => [{ type: "auth", token: api.token }],
+    onFrame: (message) => {
+      if (message.type !== "ack") refresh().catch(showError);
+    },
+    poll: refresh,
+    pollMs: 5000,
+    label: "Connected",
+  });
+
+  function renderShift(status) {
+    const onShift = status !== "offline";
+    const vehicle = h("input", { id: "vehicle", placeholder: "Vehicle id (sticker on the bike)", "aria-label": "Vehicle id" });
+    const startButton = h("button", { type: "button", class: "primary", id: "start-shift" }, "Start shift");
+    startButton.addEventListener("click", () => busy(startButton, async () => {
+      await api.post("/courier/shift/start", { vehicle: vehicle.value.trim() });
+      await refresh();
+    }));
+    const breakButton = h("button", { type: "button", id: "break" }, status === "break" ? "End break" : "Take a break");
+    breakButton.addEventListener("click", () => busy(breakButton, async () => {
+      await api.post("/courier/shift/break", { on: status !== "break" });
+      await refresh();
+    }));
+    const endButton = h("button", { type: "button", class: "danger", id: "end-shift" }, "End shift");
+    endButton.addEventListener("click", () => busy(endButton, async () => {
+      await api.post("/courier/shift/end");
+      await refresh();
+    }));
+    shiftCard.replaceChildren(
+      h("div", { class: "spread" }, h("h2", {}, "Shift"), h("span", { class: "pill", id: "courier-status", "data-status": status }, status.replace("_", " "))),
+      onShift ? h("div", { class: "row" }, breakButton, endButton, driver.button()) : h("div", { class: "row" }, vehicle, startButton),
+    );
+  }
+
+  try {
+    map = await loadCityMap(api, mapBox);
+  } catch (err) {
+    showError(err);
+  }
+  feed.start();
+}
