@@ -35,9 +35,15 @@ SEQ_TTL_S = 2 * 24 * 3600  # longer than any order is tracked, so `seq` never re
 # Number, publish and keep an order's frame in one atomic step: with INCR and PUBLISH as separate
 # commands two API processes could publish seq 8 before seq 7. ARGV[4], when not empty, is the
 # seq the caller saw last: the frame goes out only if nothing was published since (the stale
-# notice, which every process watching the order may try to send, goes out once).
+# notice, which every process watching the order may try to send, goes out once). A counter that
+# is missing (first frame, or Redis lost its data) starts at the server's clock in milliseconds,
+# so `seq` keeps increasing for watchers even across a Redis restart.
 SEQUENCED_PUBLISH_LUA = """
 if ARGV[4] ~= '' and (redis.call('GET', KEYS[1]) or '0') ~= ARGV[4] then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 local frame = '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2)
