@@ -12,10 +12,11 @@ import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 
+from routing._greedy_table import CourierTable
 from routing.plan import Plan, SolverStats, Stop, build_plan
 from routing.problem import Problem, Shipment, Vehicle, unservable_reasons
 
@@ -34,9 +35,6 @@ class _Courier:
     # (`on_board`) and not yet delivered. Pickups are delivered straight away, so a new pickup
     # rides with exactly these.
     left: list[int] | None = None
-    # The profile's durations as nested lists, shared by couriers of a profile: indexing NumPy
-    # one element at a time was most of greedy's time (300,000 tries at 1,000 × 300).
-    durations: list[list[int]] = field(default_factory=list)
 
 
 def _preload(problem: Problem, vehicle: Vehicle) -> list[int]:
@@ -46,51 +44,6 @@ def _preload(problem: Problem, vehicle: Vehicle) -> list[int]:
     return load
 
 
-@lru_cache(maxsize=4096)
-def _fits(left: tuple[int, ...], demand: tuple[int, ...], capacity: tuple[int, ...]) -> bool:
-    """Whether `demand` fits beside `left` in every dimension; few distinct arguments, cached."""
-    return all(a + d <= cap for a, d, cap in zip(left, demand, capacity, strict=True))
-
-
-def _tables(problem: Problem) -> dict[str, list[list[int]]]:
-    # astype: whole seconds as `int(...)` of each element gave, should a caller pass floats.
-    return {p: m.durations.astype(np.int64, copy=False).tolist() for p, m in problem.matrices.items()}
-
-
-def _try(problem: Problem, c: _Courier, s: Shipment) -> tuple[int, int] | None:
-    """(time the courier reaches the first stop, time they are free again) or None if infeasible."""
-    v = c.vehicle
-    m = c.durations
-    reach = c.time + m[c.location][s.pickup if problem.has_pickup(s) and s.pickup is not None else s.delivery]
-    t, loc = c.time, c.location
-    if problem.has_pickup(s) and s.pickup is not None:
-        # Every capacity dimension counts, a cold box of 0 included: a frozen order must not ride
-        # on a courier without one, however close they are.
-        left = tuple(c.left) if c.left is not None else (0,) * problem.dimensions
-        if not _fits(left, s.demand, v.capacity):
-            return None
-        pickup_start = max(t + m[loc][s.pickup], s.pickup_window[0])
-        if pickup_start > s.pickup_window[1]:
-            return None
-        t, loc = pickup_start + s.pickup_service_s, s.pickup
-    else:
-        pickup_start = None
-        if s.id not in problem.carrier:
-            # Depot goods are on board from the start, alongside every pickup appended before:
-            # a conservative bound on the peak load.
-            load = [a + b + d for a, b, d in zip(c.carried, c.peak, s.demand, strict=True)]
-            if any(ld > cap for ld, cap in zip(load, v.capacity, strict=True)):
-                return None
-    start = max(t + m[loc][s.delivery], s.delivery_window[0])
-    if s.hard_deadline and start > s.delivery_window[1]:
-        return None
-    if s.max_ride_s is not None and pickup_start is not None and start - pickup_start > s.max_ride_s:
-        return None
-    free = start + s.delivery_service_s
-    back = free + (m[s.delivery][v.end] if v.end is not None else 0)
-    return None if back > v.shift[1] else (reach, free)
-
-
 def greedy(problem: Problem, reasons: Mapping[str, str] | None = None) -> Plan:
     """Baseline plan; same `Plan` type and pricing as `routing.solve`.
 
@@ -98,22 +51,18 @@ def greedy(problem: Problem, reasons: Mapping[str, str] | None = None) -> Plan:
     already knows them; they are computed otherwise.
     """
     started = time.monotonic()
-    tables = _tables(problem)
     couriers = {
         v.id: _Courier(
-            v,
-            v.shift[0],
-            v.start,
-            _preload(problem, v),
-            [0] * problem.dimensions,
-            left=_preload(problem, v),
-            durations=tables[v.profile],
+            v, v.shift[0], v.start, _preload(problem, v), [0] * problem.dimensions, left=_preload(problem, v)
         )
         for v in problem.vehicles
     }
+    table = CourierTable(problem)
+    for c in couriers.values():
+        _sync(table, c)
     reasons = dict(unservable_reasons(problem) if reasons is None else reasons)
     for unit in _units(problem):
-        if not any(s.id in reasons for s in unit) and not _assign(problem, couriers, unit):
+        if not any(s.id in reasons for s in unit) and not _assign(problem, couriers, table, unit):
             reasons.update((s.id, NO_COURIER) for s in unit)
     sequences = {vid: c.stops for vid, c in couriers.items()}
     stats = SolverStats("greedy", "feasible", time.monotonic() - started)
@@ -141,10 +90,16 @@ def _ready(s: Shipment) -> int:
     return s.pickup_window[0] if s.pickup is not None else s.delivery_window[0]
 
 
+def _sync(table: CourierTable, c: _Courier) -> None:
+    left = c.left if c.left is not None else [0] * len(c.carried)
+    loaded = [a + b for a, b in zip(c.carried, c.peak, strict=True)]
+    table.set(c.vehicle.id, time=c.time, location=c.location, left=left, loaded=loaded)
+
+
 def _try_group(problem: Problem, c: _Courier, unit: Sequence[Shipment]) -> tuple[int, int, list[Stop]] | None:
-    """Like `_try` for the parts of a group: their pickups (best order), then their deliveries.
-    Returns (reach, free, stops) or None."""
-    v, m = c.vehicle, c.durations
+    """Greedy's rule for the parts of a group: their pickups (best order), then their
+    deliveries. Returns (reach, free, stops) or None."""
+    v, m = c.vehicle, problem.matrices[c.vehicle.profile].durations
     pending = [s for s in unit if problem.has_pickup(s) and s.pickup is not None]
     best: tuple[int, int, list[Stop]] | None = None
     for order in itertools.permutations(pending):
@@ -154,28 +109,28 @@ def _try_group(problem: Problem, c: _Courier, unit: Sequence[Shipment]) -> tuple
         for s in order:
             assert s.pickup is not None  # filtered above
             load = [a + d for a, d in zip(load, s.demand, strict=True)]
-            start = max(t + m[loc][s.pickup], s.pickup_window[0])
+            start = max(t + int(m[loc, s.pickup]), s.pickup_window[0])
             if any(ld > cap for ld, cap in zip(load, v.capacity, strict=True)) or start > s.pickup_window[1]:
                 break
             picked[s.id] = start
             t, loc = start + s.pickup_service_s, s.pickup
         else:
             free = _deliver_all(unit, picked, t, loc, m)
-            back = None if free is None else free[0] + (m[free[1]][v.end] if v.end is not None else 0)
+            back = None if free is None else free[0] + (int(m[free[1], v.end]) if v.end is not None else 0)
             if free is not None and back is not None and back <= v.shift[1] and (best is None or free[0] < best[1]):
-                reach = c.time + m[c.location][order[0].pickup if order else unit[0].delivery]  # type: ignore[index]
+                reach = c.time + int(m[c.location, order[0].pickup if order else unit[0].delivery])
                 stops = [Stop("pickup", s.id) for s in order] + [Stop("delivery", s.id) for s in unit]
                 best = (reach, free[0], stops)
     return best
 
 
 def _deliver_all(
-    unit: Sequence[Shipment], picked: Mapping[str, int], t: int, loc: int, m: list[list[int]]
+    unit: Sequence[Shipment], picked: Mapping[str, int], t: int, loc: int, m: npt.NDArray[np.int64]
 ) -> tuple[int, int] | None:
     """(time free, where) after delivering every part of `unit` in turn, or None if a hard
     deadline or a max ride time breaks."""
     for s in unit:
-        start = max(t + m[loc][s.delivery], s.delivery_window[0])
+        start = max(t + int(m[loc, s.delivery]), s.delivery_window[0])
         if s.hard_deadline and start > s.delivery_window[1]:
             return None
         if s.max_ride_s is not None and s.id in picked and start - picked[s.id] > s.max_ride_s:
@@ -184,7 +139,9 @@ def _deliver_all(
     return t, loc
 
 
-def _assign_group(problem: Problem, couriers: Mapping[str, _Courier], unit: Sequence[Shipment]) -> bool:
+def _assign_group(
+    problem: Problem, couriers: Mapping[str, _Courier], table: CourierTable, unit: Sequence[Shipment]
+) -> bool:
     options = []
     for v in problem.allowed_vehicles(unit[0]):
         found = _try_group(problem, couriers[v.id], unit)
@@ -201,23 +158,21 @@ def _assign_group(problem: Problem, couriers: Mapping[str, _Courier], unit: Sequ
             c.left = [a - d for a, d in zip(c.left, s.demand, strict=True)]
     c.stops += stops
     c.time, c.location = free, unit[-1].delivery
+    _sync(table, c)
     return True
 
 
-def _assign(problem: Problem, couriers: Mapping[str, _Courier], unit: Sequence[Shipment]) -> bool:
+def _assign(problem: Problem, couriers: Mapping[str, _Courier], table: CourierTable, unit: Sequence[Shipment]) -> bool:
     """Append `unit` (one shipment, or the parts of a group) to the courier who reaches its first
     stop soonest; False if nobody can."""
     if len(unit) > 1:
-        return _assign_group(problem, couriers, unit)
+        return _assign_group(problem, couriers, table, unit)
     (s,) = unit
-    options = []
-    for v in problem.allowed_vehicles(s):
-        timing = _try(problem, couriers[v.id], s)
-        if timing is not None:
-            options.append((timing[0], v.id, timing[1]))
-    if not options:
+    allowed = problem.allowed_vehicles(s)
+    found = table.best(s, None if allowed is problem.vehicles else [v.id for v in allowed])
+    if found is None:
         return False
-    _, vid, free = min(options)
+    vid, free = found
     c = couriers[vid]
     if problem.has_pickup(s):
         c.peak = [max(p, d) for p, d in zip(c.peak, s.demand, strict=True)]
@@ -228,6 +183,7 @@ def _assign(problem: Problem, couriers: Mapping[str, _Courier], unit: Sequence[S
         c.left = [a - d for a, d in zip(c.left, s.demand, strict=True)]
     c.stops.append(Stop("delivery", s.id))
     c.time, c.location = free, s.delivery
+    _sync(table, c)
     return True
 
 
@@ -243,17 +199,16 @@ def extend(
     """
     plan = build_plan(problem, routes, SolverStats("greedy", "", 0.0), starts=starts)
     dims = [0] * problem.dimensions
-    tables = _tables(problem)
     couriers = {}
+    table = CourierTable(problem)
     for route in plan.routes:
         vehicle = problem.vehicle(route.vehicle_id)
         last = [v for v in route.visits if v.kind != "end"][-1]
         stops = list(routes.get(route.vehicle_id, ()))
-        couriers[route.vehicle_id] = _Courier(
-            vehicle, last.departure_s, last.location, dims, dims, stops, left=dims, durations=tables[vehicle.profile]
-        )
+        couriers[route.vehicle_id] = _Courier(vehicle, last.departure_s, last.location, dims, dims, stops, left=dims)
+        _sync(table, couriers[route.vehicle_id])
     wanted = {s.id for s in shipments if problem.has_pickup(s)}
     for unit in _units(problem):
         if all(s.id in wanted for s in unit):
-            _assign(problem, couriers, unit)
+            _assign(problem, couriers, table, unit)
     return {vid: c.stops for vid, c in couriers.items()}

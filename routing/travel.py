@@ -83,9 +83,18 @@ class Haversine:
                 raise ValueError(f"speed for {profile} must be a positive number, got {speed}")
         self.detour_factor = float(detour_factor)
         self.speed_mps: Mapping[Profile, float] = speeds
+        # The last points' distances: a dispatch cycle asks once per vehicle profile for the same
+        # points, and the trigonometry is most of the time (0.12 s for 1,300 points).
+        self._last: tuple[tuple[Point, ...], FloatArray] | None = None
+
+    def _metres(self, points: Sequence[Point]) -> FloatArray:
+        key = tuple(points)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, pairwise_haversine_m(points) * self.detour_factor)
+        return self._last[1]
 
     def matrices(self, points: Sequence[Point], profile: Profile) -> Matrices:
-        metres = pairwise_haversine_m(points) * self.detour_factor
+        metres = self._metres(points)
         seconds = metres / self.speed_mps[check_profile(profile)]
         return Matrices(durations=np.rint(seconds).astype(np.int64), distances=np.rint(metres).astype(np.int64))
 
