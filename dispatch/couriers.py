@@ -33,7 +33,11 @@ REASSIGNABLE = frozenset({OrderStatus.accepted, OrderStatus.picking, OrderStatus
 
 def create_zone(session: Session, *, data: ZoneIn) -> ZoneOut:
     zone = DispatchZone(
-        code=data.code, name=data.name, require_accept=data.require_accept, offer_timeout_s=data.offer_timeout_s
+        code=data.code,
+        name=data.name,
+        require_accept=data.require_accept,
+        offer_timeout_s=data.offer_timeout_s,
+        adhoc_shift_minutes=data.adhoc_shift_minutes,
     )
     session.add(zone)
     session.flush()
@@ -70,6 +74,7 @@ def zone_out(session: Session, zone: DispatchZone) -> ZoneOut:
         location_ids=sorted(repo.zone_locations(session, zone.id)),
         require_accept=zone.require_accept,
         offer_timeout_s=zone.offer_timeout_s,
+        adhoc_shift_minutes=zone.adhoc_shift_minutes,
     )
 
 

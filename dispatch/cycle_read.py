@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.fleet_models import ON_SHIFT, Courier, DispatchZoneLocation, FleetVehicle, Shift, ShiftStatus
 from dispatch.models import FulfilmentStatus, Order, OrderFulfilment, OrderLine, OrderStatus
-from dispatch.route_models import AssignmentState, OrderAssignment, RouteStop, StopKind, StopStatus
+from dispatch.route_models import AssignmentState, DeclinedOffer, OrderAssignment, RouteStop, StopKind, StopStatus
 from stores.models import Location
 from warehouse.models import Sku, TemperatureClass
 
@@ -36,29 +36,54 @@ ITEMS_PER_BAG = 8
 
 
 @dataclass(slots=True)
-class OrderRow:
-    order_id: uuid.UUID
-    status: OrderStatus
+class Pickup:
+    """One fulfilment of an order: the store it is picked at, when it is ready, what it weighs.
+    `on_board`: the courier already picked this part up (the other part of a split order not yet)."""
+
     location_id: uuid.UUID
     store_lat: float
     store_lon: float
+    ready_at: datetime
+    bags: int
+    items: int = 0
+    grams: int = 0
+    cold: bool = False
+    on_board: bool = False
+
+
+@dataclass(slots=True)
+class OrderRow:
+    order_id: uuid.UUID
+    status: OrderStatus
     dropoff_lat: float
     dropoff_lon: float
     address: str
     note: str
-    ready_at: datetime
     promised_to: datetime
-    bags: int
-    items: int
-    grams: int
-    cold: bool
-    parts: int  # fulfilments: a split order has two pickups
     total_minor: int
+    pickups: list[Pickup]  # one per fulfilment, by location id: a split order has two
     courier_id: uuid.UUID | None = None
     assignment: AssignmentState | None = None
     pinned: bool = False
     offer_expires_at: datetime | None = None
     retry_after: datetime | None = None
+    outside_zone: bool = False  # a part is picked at a store of another zone
+    declined_by: tuple[uuid.UUID, ...] = ()  # couriers who declined it or let the offer time out
+
+    @property
+    def split(self) -> bool:
+        return len(self.pickups) > 1
+
+    @property
+    def bags(self) -> int:
+        return sum(p.bags for p in self.pickups)
+
+    @property
+    def items(self) -> int:
+        return sum(p.items for p in self.pickups)
+
+    def pickup_at(self, location_id: uuid.UUID | None) -> Pickup:
+        return next((p for p in self.pickups if p.location_id == location_id), self.pickups[0])
 
 
 @dataclass(slots=True)
@@ -68,6 +93,7 @@ class StopRow:
     kind: StopKind
     status: StopStatus
     seq: int
+    location_id: uuid.UUID | None = None
 
 
 @dataclass(slots=True)
@@ -116,7 +142,13 @@ def _couriers(session: Session, zone_id: uuid.UUID) -> list[CourierRow]:
     if by_id:
         stops = session.execute(
             select(
-                RouteStop.courier_id, RouteStop.id, RouteStop.order_id, RouteStop.kind, RouteStop.status, RouteStop.seq
+                RouteStop.courier_id,
+                RouteStop.id,
+                RouteStop.order_id,
+                RouteStop.kind,
+                RouteStop.status,
+                RouteStop.seq,
+                RouteStop.location_id,
             )
             .where(
                 RouteStop.courier_id.in_(list(by_id)),
@@ -125,17 +157,15 @@ def _couriers(session: Session, zone_id: uuid.UUID) -> list[CourierRow]:
             .order_by(RouteStop.courier_id, RouteStop.seq)
         ).all()
         for s in stops:
-            by_id[s[0]].stops.append(StopRow(s[1], s[2], s[3], s[4], s[5]))
+            by_id[s[0]].stops.append(StopRow(s[1], s[2], s[3], s[4], s[5], s[6]))
     return couriers
 
 
 def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: int) -> list[OrderRow]:
     zone_locations = select(DispatchZoneLocation.location_id).where(DispatchZoneLocation.zone_id == zone_id)
-    parts = (
-        select(OrderFulfilment.order_id, func.count().label("n")).group_by(OrderFulfilment.order_id).subquery("parts")
-    )
+    zone_orders = select(OrderFulfilment.order_id).where(OrderFulfilment.location_id.in_(zone_locations))
     # Plain columns, not ORM objects: building 1,000 Order/Fulfilment/Assignment graphs (and
-    # tracking them in the session) cost more than the query itself.
+    # tracking them in the session) cost more than the query itself. One row per fulfilment.
     rows = session.execute(
         select(
             Order.id,
@@ -147,6 +177,7 @@ def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: i
             Order.promised_to,
             Order.total_minor,
             OrderFulfilment.location_id,
+            OrderFulfilment.location_id.in_(zone_locations).label("in_zone"),
             OrderFulfilment.ready_at,
             OrderFulfilment.picking_started_at,
             OrderFulfilment.created_at,
@@ -157,7 +188,6 @@ def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: i
             OrderFulfilment.cold_chain,
             Location.lat,
             Location.lon,
-            parts.c.n,
             OrderAssignment.order_id,
             OrderAssignment.courier_id,
             OrderAssignment.state,
@@ -167,51 +197,49 @@ def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: i
         )
         .join(OrderFulfilment, OrderFulfilment.order_id == Order.id)
         .join(Location, Location.id == OrderFulfilment.location_id)
-        .join(parts, parts.c.order_id == Order.id)
         .outerjoin(OrderAssignment, OrderAssignment.order_id == Order.id)
         .where(
-            OrderFulfilment.location_id.in_(zone_locations),
+            Order.id.in_(zone_orders),
             Order.status.in_(OPEN_STATUSES),
             OrderFulfilment.status != FulfilmentStatus.cancelled,
         )
-        .order_by(Order.id)
+        .order_by(Order.id, OrderFulfilment.location_id)
     ).all()
     horizon = now + timedelta(seconds=soon_ready_s)
     out: dict[uuid.UUID, OrderRow] = {}
     for r in rows:
+        pickup = Pickup(r.location_id, r.lat, r.lon, _ready_at(r, now), r.bags or 1, cold=bool(r.cold_chain))
         if r.id in out:
-            continue  # a split order whose both stores are in the zone: one row is enough
+            out[r.id].pickups.append(pickup)
+            out[r.id].outside_zone |= not r.in_zone
+            continue
         has_assignment = r.order_id is not None
         if r.status is OrderStatus.failed_delivery and not has_assignment:
             continue  # already handed back
-        ready = _ready_at(r, now)
-        if r.status in (OrderStatus.accepted, OrderStatus.picking) and ready > horizon:
-            continue
         out[r.id] = OrderRow(
             order_id=r.id,
             status=r.status,
-            location_id=r.location_id,
-            store_lat=r.lat,
-            store_lon=r.lon,
             dropoff_lat=r.dropoff_lat,
             dropoff_lon=r.dropoff_lon,
             address=r.address,
             note=r.note,
-            ready_at=ready,
             promised_to=r.promised_to,
-            bags=r.bags or 1,
-            items=0,
-            grams=0,
-            cold=bool(r.cold_chain),
-            parts=int(r.n),
             total_minor=r.total_minor,
+            pickups=[pickup],
             courier_id=r.courier_id if has_assignment else None,
             assignment=r.state if has_assignment else None,
             pinned=bool(has_assignment and r.pinned),
             offer_expires_at=r.offer_expires_at if has_assignment else None,
             retry_after=r.retry_after if has_assignment else None,
+            outside_zone=not r.in_zone,
         )
+    # Not ready within the horizon: not planned yet (a split order waits for its later part).
+    for oid, o in list(out.items()):
+        if o.status in (OrderStatus.accepted, OrderStatus.picking) and max(p.ready_at for p in o.pickups) > horizon:
+            del out[oid]
     _add_line_totals(session, out)
+    _add_parts_on_board(session, out)
+    _add_declines(session, out)
     return list(out.values())
 
 
@@ -232,18 +260,50 @@ def _add_line_totals(session: Session, orders: dict[uuid.UUID, OrderRow]) -> Non
     rows = session.execute(
         select(
             OrderLine.order_id,
+            OrderFulfilment.location_id,
             func.sum(qty),
             func.sum(qty * Sku.weight_g),
             func.bool_or(Sku.temperature != TemperatureClass.ambient),
         )
         .join(Sku, Sku.id == OrderLine.sku_id)
+        .join(OrderFulfilment, OrderFulfilment.id == OrderLine.fulfilment_id)
         .where(OrderLine.order_id.in_(list(orders)))
-        .group_by(OrderLine.order_id)
+        .group_by(OrderLine.order_id, OrderFulfilment.location_id)
     ).all()
-    per_order = defaultdict(lambda: (0, 0, False), {r[0]: (int(r[1] or 0), int(r[2] or 0), bool(r[3])) for r in rows})
+    per_part = defaultdict(
+        lambda: (0, 0, False), {(r[0], r[1]): (int(r[2] or 0), int(r[3] or 0), bool(r[4])) for r in rows}
+    )
     for order in orders.values():
-        items, grams, cold = per_order[order.order_id]
-        order.items, order.grams = items, grams
-        order.cold = order.cold or cold
-        if order.status in (OrderStatus.accepted, OrderStatus.picking):
-            order.bags = max(1, math.ceil(items / ITEMS_PER_BAG))
+        for part in order.pickups:
+            items, grams, cold = per_part[(order.order_id, part.location_id)]
+            part.items, part.grams = items, grams
+            part.cold = part.cold or cold
+            if order.status in (OrderStatus.accepted, OrderStatus.picking):
+                part.bags = max(1, math.ceil(items / ITEMS_PER_BAG))
+
+
+def _add_parts_on_board(session: Session, orders: dict[uuid.UUID, OrderRow]) -> None:
+    """Parts of split orders that their courier picked up already (the order becomes `picked_up`
+    only with the last part on board)."""
+    waiting = [o.order_id for o in orders.values() if o.split and o.status is OrderStatus.assigned]
+    if not waiting:
+        return
+    done = session.execute(
+        select(RouteStop.order_id, RouteStop.location_id).where(
+            RouteStop.order_id.in_(waiting), RouteStop.kind == StopKind.pickup, RouteStop.status == StopStatus.done
+        )
+    ).all()
+    for oid, location_id in done:
+        orders[oid].pickup_at(location_id).on_board = True
+
+
+def _add_declines(session: Session, orders: dict[uuid.UUID, OrderRow]) -> None:
+    if not orders:
+        return
+    declined: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for oid, courier_id in session.execute(
+        select(DeclinedOffer.order_id, DeclinedOffer.courier_id).where(DeclinedOffer.order_id.in_(list(orders)))
+    ):
+        declined[oid].append(courier_id)
+    for oid, couriers in declined.items():
+        orders[oid].declined_by = tuple(sorted(couriers))

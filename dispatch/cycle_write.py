@@ -1,4 +1,5 @@
-"""The write half of a dispatch cycle: assignments, stops, order states, the run and explanations.
+"""The write half of a dispatch cycle: assignments, order states, the run and explanations (the
+stops are `dispatch.cycle_stops`).
 
 Runs in one transaction that first takes the zone's advisory lock (a second guard behind the Redis
 lock, in case that expired during an overlong solve) and locks the planned orders in id order.
@@ -20,20 +21,17 @@ from dispatch import after_commit
 from dispatch import fleet_repository as repo
 from dispatch.config import get_dispatch_settings
 from dispatch.cycle_read import OrderRow
+from dispatch.cycle_stops import expected_arrivals, write_stops
 from dispatch.dispatch_explain import Explanation
-from dispatch.fleet_models import ON_SHIFT, Courier, CourierStatus, DispatchZone, Shift, ShiftStatus
-from dispatch.models import Order, OrderFulfilment, OrderStatus
-from dispatch.problem import Built, PlannedStop, routes_of
+from dispatch.fleet_models import ON_SHIFT, Courier, DispatchZone
+from dispatch.models import Order, OrderStatus
+from dispatch.problem import Built, routes_of
 from dispatch.route_models import (
     AssignmentState,
-    CourierRoute,
     DispatchExplanation,
     DispatchRun,
     OrderAssignment,
     PodPolicy,
-    RouteStop,
-    StopKind,
-    StopStatus,
 )
 from dispatch.states import transition_many
 from routing import Plan
@@ -122,8 +120,8 @@ def apply(
     # order was most of the write time at 1,000 orders).
     transition_many(session, moving, OrderStatus.assigned, at=now, details=moving_details)
     assigned, moved = len(new_rows), len(moved_rows)
-    _write_stops(session, planned, owner, rows, valid, plan, built, now)
-    _expected_arrivals(session, planned, owner)
+    write_stops(session, planned, owner, rows, valid, plan, now)
+    expected_arrivals(session, planned, owner)
     for courier, oid, expires in offered:
         after_commit.to_courier(
             session, courier, {"type": "offer", "order_id": str(oid), "expires_at": expires.isoformat()}
@@ -172,164 +170,6 @@ def _still_ours(now_status: OrderStatus, read_status: OrderStatus) -> bool:
 
 def _pod_policy(row: OrderRow) -> PodPolicy:
     return PodPolicy.pin if row.total_minor >= get_dispatch_settings().pin_threshold_minor else PodPolicy.any
-
-
-def _write_stops(
-    session: Session,
-    planned: dict[uuid.UUID, list[PlannedStop]],
-    owner: dict[uuid.UUID, uuid.UUID],
-    rows: dict[uuid.UUID, OrderRow],
-    valid: set[uuid.UUID],
-    plan: Plan,
-    built: Built,
-    now: datetime,
-) -> None:
-    """Stops are updated in place (ids stay), created for new work, deleted when work moved away.
-
-    Set-based: one DELETE, one multi-row INSERT, one executemany UPDATE of only the stops whose
-    sequence or times changed, and at most two courier-status UPDATEs — a fixed number of round
-    trips whatever the zone's size (per-stop and per-courier statements dominated the cycle).
-    """
-    couriers = set(planned) | set(owner.values())
-    wanted = {
-        (c, s.order_id, s.kind): (seq, s)
-        for c, stops in planned.items()
-        for seq, s in enumerate([s for s in stops if owner.get(s.order_id) == c and s.order_id in valid], 1)
-    }
-    existing = (
-        session.execute(
-            select(
-                RouteStop.id,
-                RouteStop.courier_id,
-                RouteStop.order_id,
-                RouteStop.kind,
-                RouteStop.seq,
-                RouteStop.planned_arrival_at,
-                RouteStop.planned_departure_at,
-            )
-            .where(RouteStop.courier_id.in_(couriers), RouteStop.status.in_((StopStatus.pending, StopStatus.arrived)))
-            .order_by(RouteStop.courier_id, RouteStop.seq)
-        ).all()
-        if couriers
-        else []
-    )
-    before: dict[uuid.UUID, list[tuple[uuid.UUID, StopKind]]] = {}
-    keep: dict[tuple[uuid.UUID, uuid.UUID, StopKind], tuple[uuid.UUID, int, datetime | None, datetime | None]] = {}
-    gone: list[uuid.UUID] = []
-    for stop_id, courier, oid, kind, seq, arrival, departure in existing:
-        before.setdefault(courier, []).append((oid, kind))
-        if (courier, oid, kind) in wanted:
-            keep[(courier, oid, kind)] = (stop_id, seq, arrival, departure)
-        elif oid in valid or oid not in rows:
-            gone.append(stop_id)
-    if gone:
-        # Before the INSERT: an order's open stop of one kind is unique (uq_route_stops_open).
-        session.execute(delete(RouteStop).where(RouteStop.id.in_(gone)).execution_options(synchronize_session="fetch"))
-    routes = {
-        r.courier_id: r
-        for r in session.scalars(
-            select(CourierRoute).where(
-                CourierRoute.courier_id.in_(couriers),
-                CourierRoute.shift_id.in_(
-                    select(Shift.id).where(Shift.courier_id.in_(couriers), Shift.status == ShiftStatus.active)
-                ),
-            )
-        )
-    }
-    new_rows: list[dict[str, object]] = []
-    changed: list[dict[str, object]] = []
-    after: dict[uuid.UUID, list[tuple[int, uuid.UUID, StopKind]]] = {}
-    for (courier, oid, kind), (seq, s) in wanted.items():
-        route = routes.get(courier)
-        if route is None:
-            continue
-        after.setdefault(courier, []).append((seq, oid, kind))
-        old = keep.get((courier, oid, kind))
-        if old is None:
-            new_rows.append(_new_stop(route.id, courier, rows[oid], kind, seq, s))
-        elif old[1:] != (seq, s.arrival, s.departure):
-            changed.append({"sid": old[0], "seq": seq, "arr": s.arrival, "dep": s.departure})
-    if changed:
-        table = RouteStop.__table__
-        session.execute(
-            update(table)  # type: ignore[arg-type]
-            .where(table.c.id == bindparam("sid"))
-            .values(seq=bindparam("seq"), planned_arrival_at=bindparam("arr"), planned_departure_at=bindparam("dep")),
-            changed,
-        )
-    if new_rows:
-        # Core, not ORM bulk insert: the ORM path sent one INSERT per stop here (its rows differ
-        # in which columns are NULL); Core sends one executemany, pipelined by psycopg.
-        session.execute(insert(RouteStop.__table__), new_rows)  # type: ignore[arg-type]
-    if changed:
-        # Stop objects loaded earlier in the same session (a caller's, not this cycle's) must not
-        # keep the old seq and times; nothing else is expired, routes are still used below.
-        for obj in list(session.identity_map.values()):
-            if isinstance(obj, RouteStop):
-                session.expire(obj)
-    by_vehicle = {r.vehicle_id: r for r in plan.routes}
-    statuses = dict(session.execute(select(Courier.id, Courier.status).where(Courier.id.in_(couriers))).all())
-    become: dict[CourierStatus, list[uuid.UUID]] = {}
-    for courier, route in routes.items():
-        sequence = [(o, k) for _, o, k in sorted(after.get(courier, []), key=lambda t: t[0])]
-        solved = by_vehicle.get(str(courier))
-        if solved is not None:
-            route.travel_s, route.distance_m = solved.travel_s, solved.distance_m
-        if sequence != before.get(courier, []):
-            route.version += 1
-            route.updated_at = now
-            after_commit.to_courier(session, courier, {"type": "route", "version": route.version})
-        status = statuses.get(courier)
-        if status in ON_SHIFT:
-            busy = CourierStatus.on_route if sequence else CourierStatus.available
-            if status is not busy:
-                become.setdefault(busy, []).append(courier)
-    for status, ids in become.items():
-        session.execute(update(Courier).where(Courier.id.in_(ids)).values(status=status))
-    session.flush()
-
-
-def _new_stop(
-    route_id: uuid.UUID, courier: uuid.UUID, row: OrderRow, kind: StopKind, seq: int, s: PlannedStop
-) -> dict[str, object]:
-    at_store = kind in (StopKind.pickup, StopKind.return_)
-    return {
-        "id": uuid.uuid4(),
-        "route_id": route_id,
-        "courier_id": courier,
-        "order_id": row.order_id,
-        "kind": kind,
-        "seq": seq,
-        "status": StopStatus.pending,
-        "location_id": row.location_id if at_store else None,
-        "lat": row.store_lat if at_store else row.dropoff_lat,
-        "lon": row.store_lon if at_store else row.dropoff_lon,
-        "address": "" if at_store else row.address,
-        "note": "" if at_store else row.note,
-        "items": row.items,
-        "bags": row.bags,
-        "planned_arrival_at": s.arrival,
-        "planned_departure_at": s.departure,
-    }
-
-
-def _expected_arrivals(
-    session: Session, planned: dict[uuid.UUID, list[PlannedStop]], owner: dict[uuid.UUID, uuid.UUID]
-) -> None:
-    """Staff pick so that packing ends when the courier arrives: tell them when that is."""
-    arrivals = [
-        {"o": s.order_id, "at": s.arrival}
-        for c, stops in planned.items()
-        for s in stops
-        if s.kind is StopKind.pickup and owner.get(s.order_id) == c
-    ]
-    if arrivals:
-        session.execute(
-            update(OrderFulfilment.__table__)  # type: ignore[arg-type]
-            .where(OrderFulfilment.__table__.c.order_id == bindparam("o"))
-            .values(courier_expected_at=bindparam("at")),
-            arrivals,
-        )
 
 
 def _record(

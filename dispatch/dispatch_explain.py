@@ -38,35 +38,47 @@ def _minutes(seconds: float) -> int:
     return max(1, round(seconds / 60))
 
 
-def _route_travel(problem: Problem, route: Route, skip: str | None) -> int:
+def _route_travel(problem: Problem, route: Route, skip: set[str]) -> int:
     m = problem.matrices[problem.vehicle(route.vehicle_id).profile].durations
-    locs = [v.location for v in route.visits if v.kind == "start" or (v.shipment_id not in (None, skip))]
+    locs = [v.location for v in route.visits if v.kind == "start" or (v.shipment_id not in (None, *skip))]
     return int(sum(int(m[a, b]) for a, b in itertools.pairwise(locs)))
 
 
 def explain(problem: Problem, plan: Plan, index: Index, *, previous: Mapping[str, str]) -> list[Explanation]:
-    del index  # the ids are the order and courier ids themselves
+    """One explanation per order; a split order's parts are explained together."""
     routes = {r.vehicle_id: r for r in plan.routes}
     owner = plan.assignment()
+    reasons = {u.shipment_id: u.reason for u in plan.unassigned}
     table = _Reach.of(problem, plan)
     out = []
+    explained: set[uuid.UUID] = set()
     for s in problem.shipments:
-        order_id = uuid.UUID(s.id)
+        order_id = index.order_of(s.id).order_id
+        if order_id in explained:
+            continue
+        explained.add(order_id)
         vid = owner.get(s.id)
         if vid is None:
-            reason = next((u.reason for u in plan.unassigned if u.shipment_id == s.id), "not planned")
+            reason = reasons.get(s.id, "not planned")
             out.append(Explanation(order_id, None, None, None, f"Not assigned: {reason}.", {"reason": reason}))
             continue
         route = routes[vid]
-        pickup = next((v for v in route.visits if v.shipment_id == s.id and v.kind == "pickup"), None)
-        drop = next(v for v in route.visits if v.shipment_id == s.id and v.kind == "delivery")
-        detour = route.travel_s - _route_travel(problem, route, s.id)
+        parts = set(problem.siblings(s))
+        pickups = [v for v in route.visits if v.shipment_id in parts and v.kind == "pickup"]
+        pickup = pickups[0] if pickups else None
+        drop = next(v for v in route.visits if v.shipment_id in parts and v.kind == "delivery")
+        detour = route.travel_s - _route_travel(problem, route, parts)
         details: dict[str, Any] = {
             "pickup_eta_s": pickup.arrival_s if pickup else None,
             "dropoff_eta_s": drop.arrival_s,
             "late_s": drop.lateness_s,
             "stops_on_route": len(route.stops),
         }
+        if len(parts) > 1:
+            details["pickups"] = [
+                {"location_id": str(index.parts[v.shipment_id or ""][1].location_id), "eta_s": v.arrival_s}
+                for v in pickups
+            ]
         if s.id in problem.carrier:
             text = "On board: stays with the courier who picked it up"
         elif s.id in problem.promised:
@@ -76,6 +88,8 @@ def explain(problem: Problem, plan: Plan, index: Index, *, previous: Mapping[str
             details["next_best"] = runner
             if previous.get(s.id) not in (None, vid):
                 details["moved_from"] = previous[s.id]
+        if len(parts) > 1:
+            text += f"; split order: collects all {len(parts)} parts before the door"
         decision = f"{text}; delivery in about {_minutes(drop.arrival_s)} min, adds {_minutes(detour)} min of riding"
         if drop.lateness_s:
             decision += f", {_minutes(drop.lateness_s)} min late"

@@ -46,7 +46,10 @@ ON_SHIFT = (CourierStatus.available, CourierStatus.on_route)
 
 class DispatchZone(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "dispatch_zones"
-    __table_args__ = (CheckConstraint("offer_timeout_s BETWEEN 10 AND 600", name="offer_timeout_range"),)
+    __table_args__ = (
+        CheckConstraint("offer_timeout_s BETWEEN 10 AND 600", name="offer_timeout_range"),
+        CheckConstraint("adhoc_shift_minutes BETWEEN 0 AND 720", name="adhoc_shift_range"),
+    )
 
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -54,6 +57,9 @@ class DispatchZone(UUIDPrimaryKey, Timestamps, Base):
     # otherwise assignments are pushed and simply appear on the route.
     require_accept: Mapped[bool] = mapped_column(default=False)
     offer_timeout_s: Mapped[int] = mapped_column(default=45)
+    # Ad-hoc shifts: a courier with no planned shift may start one lasting this long (0: not
+    # allowed, every shift must be planned by an operator). See `dispatch.shifts.start_shift`.
+    adhoc_shift_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True)
 
 

@@ -7,11 +7,21 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from core import clock
 from dispatch.fleet_models import Courier, DispatchZoneLocation, Shift, ShiftStatus
 from dispatch.models import Order
-from dispatch.route_models import OPEN_STOP, CourierRoute, OrderAssignment, RouteStop, StopStatus
+from dispatch.route_models import (
+    OPEN_STOP,
+    CourierRoute,
+    DeclinedOffer,
+    OrderAssignment,
+    RouteStop,
+    StopKind,
+    StopStatus,
+)
 
 
 def courier_of_user(session: Session, user_id: uuid.UUID, *, lock: bool = False) -> Courier | None:
@@ -47,6 +57,16 @@ def planned_shift_at(session: Session, courier_id: uuid.UUID, *, at: datetime, e
         .order_by(Shift.planned_start)
         .limit(1)
     )
+
+
+def next_planned_start(session: Session, courier_id: uuid.UUID, *, after: datetime) -> datetime | None:
+    start: datetime | None = session.scalar(
+        select(Shift.planned_start)
+        .where(Shift.courier_id == courier_id, Shift.status == ShiftStatus.planned, Shift.planned_start > after)
+        .order_by(Shift.planned_start)
+        .limit(1)
+    )
+    return start
 
 
 def route_of_shift(session: Session, shift_id: uuid.UUID) -> CourierRoute | None:
@@ -105,6 +125,29 @@ def stops_of_order(session: Session, order_id: uuid.UUID, *, open_only: bool = T
     if open_only:
         query = query.where(RouteStop.status.in_((StopStatus.pending, StopStatus.arrived)))
     return list(session.scalars(query))
+
+
+def collected_locations(session: Session, order_id: uuid.UUID) -> set[uuid.UUID]:
+    """Stores whose part of the order a courier has picked up (done pickup stops)."""
+    return set(
+        session.scalars(
+            select(RouteStop.location_id).where(
+                RouteStop.order_id == order_id,
+                RouteStop.kind == StopKind.pickup,
+                RouteStop.status == StopStatus.done,
+                RouteStop.location_id.is_not(None),
+            )
+        )
+    )
+
+
+def record_decline(session: Session, *, order_id: uuid.UUID, courier_id: uuid.UUID, reason: str) -> None:
+    """Remember that this courier turned the order down (once is enough: a repeat is a no-op)."""
+    session.execute(
+        pg_insert(DeclinedOffer)
+        .values(order_id=order_id, courier_id=courier_id, reason=reason, at=clock.now())
+        .on_conflict_do_nothing(index_elements=["order_id", "courier_id"])
+    )
 
 
 def delete_open_stops(session: Session, order_ids: Collection[uuid.UUID]) -> None:

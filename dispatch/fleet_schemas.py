@@ -33,6 +33,9 @@ class ZoneIn(_In):
     location_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     require_accept: bool = False
     offer_timeout_s: int = Field(default=45, ge=10, le=600)
+    adhoc_shift_minutes: int = Field(
+        default=0, ge=0, le=720, description="Length of a shift a courier starts unplanned; 0: shifts must be planned."
+    )
 
 
 class ZoneOut(BaseModel):
@@ -42,6 +45,7 @@ class ZoneOut(BaseModel):
     location_ids: list[uuid.UUID]
     require_accept: bool
     offer_timeout_s: int
+    adhoc_shift_minutes: int
 
 
 class VehicleIn(_In):

@@ -1,5 +1,6 @@
 """Offers: in a fleet with `require_accept`, a courier accepts each new assignment within the
-zone's timeout; a decline or a timeout hands the order back to the next cycle.
+zone's timeout; a decline or a timeout hands the order back to the next cycle, which does not
+offer it to the same courier again (`declined_offers`; an operator may still pin it to them).
 
 Until accepted, the order stays `packed` (the store and the customer see no courier yet); on accept
 it becomes `assigned`.
@@ -41,12 +42,14 @@ def expire(session: Session, *, zone_id: uuid.UUID, now: datetime) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     for a in stale:
-        _withdraw(session, a, why="offer timed out")
+        _withdraw(session, a, why="offer timed out", reason="timed_out")
     session.flush()
     return len(stale)
 
 
-def _withdraw(session: Session, a: OrderAssignment, *, why: str) -> None:
+def _withdraw(session: Session, a: OrderAssignment, *, why: str, reason: str) -> None:
+    """`reason` is what is recorded against the courier: "declined" or "timed_out"."""
+    repo.record_decline(session, order_id=a.order_id, courier_id=a.courier_id, reason=reason)
     repo.delete_open_stops(session, [a.order_id])
     events.emit(
         session, "dispatch.offer_withdrawn", {"order_id": str(a.order_id), "courier_id": str(a.courier_id), "why": why}
@@ -68,7 +71,7 @@ def accept(session: Session, *, user_id: uuid.UUID, order_id: uuid.UUID) -> None
     courier = courier_for(session, user_id)
     a = _my_offer(session, courier, order_id)
     if a.offer_expires_at is not None and a.offer_expires_at < clock.now():
-        _withdraw(session, a, why="accepted too late")
+        _withdraw(session, a, why="accepted too late", reason="timed_out")
         session.flush()
         raise OfferNotFound("The offer has expired.", code="offer_expired", order_id=str(order_id))
     a.state = AssignmentState.confirmed
@@ -83,6 +86,6 @@ def accept(session: Session, *, user_id: uuid.UUID, order_id: uuid.UUID) -> None
 def decline(session: Session, *, user_id: uuid.UUID, order_id: uuid.UUID) -> None:
     courier = courier_for(session, user_id)
     a = _my_offer(session, courier, order_id)
-    _withdraw(session, a, why="declined")
+    _withdraw(session, a, why="declined", reason="declined")
     after_commit.request_cycle(session, courier.zone_id)
     session.flush()

@@ -11,11 +11,15 @@ Modelling choices, each a product rule:
 - capacity has three dimensions: bags, grams, and bags in a cold box (zero without one), so
   chilled and frozen orders only go to couriers who can keep them cold;
 - picked-up orders are `on_board` their courier; orders an operator pinned, or whose pickup the
-  courier has already arrived at, are fixed to them (`assigned`);
+  courier has already arrived at (or, for a split order, collected one part of), are fixed to
+  them (`assigned`);
 - pickup not before the order is ready; the promised window's end is a soft deadline (each late
   second costs `lateness_weight`); chilled/frozen goods ride at most `max_ride_cold_s`;
 - a failed delivery going back to the store is an on-board shipment whose "delivery" is the store;
-- split orders (two pickups) are left to operators: one shipment has one pickup.
+- a split order (picked at two stores) is one shipment per store, grouped: one courier collects
+  both parts, each not before it is ready, and delivers them together; an order with a part at a
+  store of another zone is left to operators (each zone plans its own stores);
+- a courier who declined an order (or let the offer time out) is excluded from carrying it.
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dispatch.config import DispatchSettings
-from dispatch.cycle_read import CourierRow, OrderRow, Snapshot
+from dispatch.cycle_read import CourierRow, OrderRow, Pickup, Snapshot
 from dispatch.models import OrderStatus
 from dispatch.route_models import StopKind, StopStatus
 from routing import Cost, Plan, Problem, Route, Shipment, SolverStats, TravelTimes, Vehicle, Visit
 from routing.problem import TIME_MAX
 from routing.types import Point, Profile
 
-SPLIT_ORDER = "split order: two stores to pick up from; assign it by hand"
+OTHER_ZONE = "split order with a part at a store of another dispatch zone; assign it by hand"
 NO_POSITION_NO_STORE = "courier has no position and the zone no store"
 _BIG = 10_000  # cold-box capacity of a vehicle that has one: only the bags dimension limits it
 
@@ -50,9 +54,19 @@ class Index:
     set_aside: dict[uuid.UUID, str] = field(default_factory=dict)  # order id -> why not planned
     store_index: dict[uuid.UUID, int] = field(default_factory=dict)
     dropoff_index: dict[uuid.UUID, int] = field(default_factory=dict)
+    parts: dict[str, tuple[OrderRow, Pickup]] = field(default_factory=dict)  # shipment id -> part
 
     def at(self, seconds: int) -> datetime:
         return self.now + timedelta(seconds=int(seconds))
+
+    def order_of(self, shipment_id: str) -> OrderRow:
+        return self.parts[shipment_id][0]
+
+
+def shipment_id(order: OrderRow, part: Pickup) -> str:
+    """The order id for a single-store order (so plans, explanations and tests read naturally);
+    order id and store for each part of a split order."""
+    return f"{order.order_id}/{part.location_id}" if order.split else str(order.order_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +85,13 @@ def build(snapshot: Snapshot, *, settings: DispatchSettings, travel: TravelTimes
     index = Index(now=now, points=[], orders={}, couriers={})
     plannable = []
     for o in snapshot.orders:
-        if o.parts > 1:
-            index.set_aside[o.order_id] = SPLIT_ORDER
+        if o.outside_zone:
+            index.set_aside[o.order_id] = OTHER_ZONE
         else:
             plannable.append(o)
     # Couriers first (their start), then stores, then doors.
-    fallback = Point(plannable[0].store_lat, plannable[0].store_lon) if plannable else None
+    first = plannable[0].pickups[0] if plannable else None
+    fallback = Point(first.store_lat, first.store_lon) if first is not None else None
     starts: dict[uuid.UUID, int] = {}
     for c in snapshot.couriers:
         if c.lat is not None and c.lon is not None:
@@ -88,16 +103,22 @@ def build(snapshot: Snapshot, *, settings: DispatchSettings, travel: TravelTimes
         starts[c.courier_id] = len(index.points)
         index.points.append(where)
     for o in plannable:
-        if o.location_id not in index.store_index:
-            index.store_index[o.location_id] = len(index.points)
-            index.points.append(Point(o.store_lat, o.store_lon))
+        for part in o.pickups:
+            if part.location_id not in index.store_index:
+                index.store_index[part.location_id] = len(index.points)
+                index.points.append(Point(part.store_lat, part.store_lon))
     for o in plannable:
         index.dropoff_index[o.order_id] = len(index.points)
         index.points.append(Point(o.dropoff_lat, o.dropoff_lon))
 
     couriers = [c for c in snapshot.couriers if c.courier_id in starts]
     owner = _fixed_owners(plannable, couriers)
-    shipments = [_shipment(o, index, settings) for o in plannable if _plannable(o, owner)]
+    shipments = [
+        _shipment(o, part, index, settings, owner.get(o.order_id))
+        for o in plannable
+        if _plannable(o, owner)
+        for part in o.pickups
+    ]
     wanted = {s.id for s in shipments}
     # Each courier's fixed orders, grouped once (scanning every order per courier was 0.5 s at
     # 1,000 orders × 300 couriers).
@@ -106,11 +127,13 @@ def build(snapshot: Snapshot, *, settings: DispatchSettings, travel: TravelTimes
         if o.order_id in owner:
             courier_id, carried = owner[o.order_id]
             held.setdefault(courier_id, []).append((o, carried))
-    vehicles = [_vehicle(c, starts[c.courier_id], index, held.get(c.courier_id, []), wanted) for c in couriers]
+    vehicles = [_vehicle(c, starts[c.courier_id], held.get(c.courier_id, []), wanted, index) for c in couriers]
     for c in couriers:
         index.couriers[str(c.courier_id)] = c
     for o in plannable:
         index.orders[str(o.order_id)] = o
+        for part in o.pickups:
+            index.parts[shipment_id(o, part)] = (o, part)
     profiles = sorted({v.profile for v in vehicles}) or ["bike"]
     matrices = {p: travel.matrices(index.points, p) for p in profiles} if index.points else {}
     problem = Problem(
@@ -146,29 +169,36 @@ def _fixed_owners(
             continue
         if o.status in (OrderStatus.picked_up, OrderStatus.failed_delivery):
             fixed[o.order_id] = (o.courier_id, True)
-        elif o.pinned or arrived.get(o.order_id) == o.courier_id:
+        elif o.pinned or arrived.get(o.order_id) == o.courier_id or any(p.on_board for p in o.pickups):
             fixed[o.order_id] = (o.courier_id, False)
     return fixed
 
 
-def _demand(o: OrderRow) -> tuple[int, int, int]:
-    return (o.bags, o.grams, o.bags if o.cold else 0)
+def _demand(part: Pickup) -> tuple[int, int, int]:
+    return (part.bags, part.grams, part.bags if part.cold else 0)
 
 
-def _shipment(o: OrderRow, index: Index, settings: DispatchSettings) -> Shipment:
-    store = index.store_index[o.location_id]
+def _shipment(
+    o: OrderRow, part: Pickup, index: Index, settings: DispatchSettings, owner: tuple[uuid.UUID, bool] | None
+) -> Shipment:
+    store = index.store_index[part.location_id]
     returning = o.status is OrderStatus.failed_delivery
+    # A decline counts unless an operator has since given the order to that courier anyway.
+    excluded = tuple(str(c) for c in o.declined_by if owner is None or c != owner[0])
     return Shipment(
-        id=str(o.order_id),
+        id=shipment_id(o, part),
         pickup=store,
         delivery=store if returning else index.dropoff_index[o.order_id],
-        demand=_demand(o),
-        pickup_window=(_rel(index.now, o.ready_at), TIME_MAX),
+        demand=_demand(part),
+        pickup_window=(_rel(index.now, part.ready_at), TIME_MAX),
         delivery_window=_delivery_window(o, index.now, returning),
         lateness_cost=0 if returning else settings.lateness_weight,
         pickup_service_s=settings.pickup_service_s,
         delivery_service_s=settings.dropoff_service_s,
-        max_ride_s=settings.max_ride_cold_s if o.cold and not returning else None,
+        max_ride_s=settings.max_ride_cold_s if part.cold and not returning else None,
+        # Goods going back are already on board, each part to its own store: nothing to group.
+        group=str(o.order_id) if o.split and not returning else None,
+        excluded=excluded,
     )
 
 
@@ -186,16 +216,18 @@ def _delivery_window(o: OrderRow, now: datetime, returning: bool) -> tuple[int, 
 def _vehicle(
     c: CourierRow,
     start: int,
-    index: Index,
     mine: Sequence[tuple[OrderRow, bool]],
     wanted: set[str],
+    index: Index,
 ) -> Vehicle:
-    """`mine`: the orders fixed to this courier, each with whether it is on board."""
-    on_board = tuple(str(o.order_id) for o, carried in mine if carried and str(o.order_id) in wanted)
-    fixed = tuple(str(o.order_id) for o, carried in mine if not carried and str(o.order_id) in wanted)
+    """`mine`: the orders fixed to this courier, each with whether it is on board (a part of a
+    split order may be on board while the other still waits at its store)."""
+    parts = [(shipment_id(o, p), p, carried or p.on_board) for o, carried in mine for p in o.pickups]
+    on_board = tuple(sid for sid, _, carried in parts if carried and sid in wanted)
+    fixed = tuple(sid for sid, _, carried in parts if not carried and sid in wanted)
     capacity = [c.capacity_units, c.capacity_kg * 1000, _BIG if c.cold_box else 0]
     # What is physically on board is a fact: never let a stale capacity make the problem invalid.
-    carried_load = [sum(_demand(o)[k] for o, carried in mine if carried) for k in range(3)]
+    carried_load = [sum(_demand(p)[k] for _, p, carried in parts if carried) for k in range(3)]
     capacity = [max(cap, ld) for cap, ld in zip(capacity, carried_load, strict=True)]
     profile: Profile = c.kind if c.kind in ("bike", "scooter", "car") else "bike"  # type: ignore[assignment]
     return Vehicle(
@@ -220,14 +252,20 @@ def _previous_plan(problem: Problem, couriers: Sequence[CourierRow], index: Inde
             continue
         visits = []
         for s in c.stops:
-            sid = str(s.order_id)
-            if sid not in problem.shipment_index:
+            order = index.orders.get(str(s.order_id))
+            if order is None:
                 continue
-            shipment = problem.shipment(sid)
-            if s.kind is StopKind.pickup and shipment.pickup is not None:
-                visits.append(Visit("pickup", shipment.pickup, 0, 0, 0, zero, sid))
-            else:
-                visits.append(Visit("delivery", shipment.delivery, 0, 0, 0, zero, sid))
+            # A pickup or a return is one part's (by store); a drop-off delivers every part.
+            parts = order.pickups if s.kind is StopKind.dropoff else [order.pickup_at(s.location_id)]
+            for part in parts:
+                sid = shipment_id(order, part)
+                if sid not in problem.shipment_index:
+                    continue
+                shipment = problem.shipment(sid)
+                if s.kind is StopKind.pickup and shipment.pickup is not None:
+                    visits.append(Visit("pickup", shipment.pickup, 0, 0, 0, zero, sid))
+                else:
+                    visits.append(Visit("delivery", shipment.delivery, 0, 0, 0, zero, sid))
         if visits:
             routes.append(Route(vid, tuple(visits), 0, 0, 0))
     if not routes:
@@ -239,24 +277,32 @@ def _previous_plan(problem: Problem, couriers: Sequence[CourierRow], index: Inde
 class PlannedStop:
     order_id: uuid.UUID
     kind: StopKind
+    location_id: uuid.UUID | None  # the store of a pickup or return; None for a drop-off
     arrival: datetime
     departure: datetime
 
 
 def routes_of(plan: Plan, index: Index) -> dict[uuid.UUID, list[PlannedStop]]:
-    """Courier id -> stops in order with wall-clock times."""
+    """Courier id -> stops in order with wall-clock times. The parts of a split order reach the
+    door together (the solver puts every pickup first): one drop-off, at the first part's visit."""
     out: dict[uuid.UUID, list[PlannedStop]] = {}
     for route in plan.routes:
         courier_id = uuid.UUID(route.vehicle_id)
         stops = []
+        dropped_off: set[uuid.UUID] = set()
         for v in route.visits:
             if v.shipment_id is None or v.kind not in ("pickup", "delivery"):
                 continue
-            order = index.orders[v.shipment_id]
+            order, part = index.parts[v.shipment_id]
             if v.kind == "pickup":
-                kind = StopKind.pickup
+                kind, where = StopKind.pickup, part.location_id
+            elif order.status is OrderStatus.failed_delivery:
+                kind, where = StopKind.return_, part.location_id
+            elif order.order_id in dropped_off:
+                continue
             else:
-                kind = StopKind.return_ if order.status is OrderStatus.failed_delivery else StopKind.dropoff
-            stops.append(PlannedStop(order.order_id, kind, index.at(v.arrival_s), index.at(v.departure_s)))
+                kind, where = StopKind.dropoff, None
+                dropped_off.add(order.order_id)
+            stops.append(PlannedStop(order.order_id, kind, where, index.at(v.arrival_s), index.at(v.departure_s)))
         out[courier_id] = stops
     return out

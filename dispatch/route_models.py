@@ -69,6 +69,19 @@ class OrderAssignment(Base):
     since: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+class DeclinedOffer(Base):
+    """A courier declined (or let time out) the offer of an order: later cycles do not offer that
+    order to them again. Gone with the order; kept when the courier's shift ends, since a decline
+    usually has a reason (too far, too heavy) that outlives the shift."""
+
+    __tablename__ = "declined_offers"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    courier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("couriers.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 class CourierRoute(UUIDPrimaryKey, Base):
     """A courier's route for one shift; each re-plan that changes it bumps `version`."""
 
@@ -90,8 +103,18 @@ class RouteStop(UUIDPrimaryKey, Base):
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="in_range"),
         CheckConstraint("bags IS NULL OR bags BETWEEN 1 AND 50", name="bags_range"),
         CheckConstraint("status <> 'done' OR completed_at IS NOT NULL", name="done_has_time"),
-        # An order's open pickup (or drop-off, or return) is on one route only.
-        Index("uq_route_stops_open", "order_id", "kind", unique=True, postgresql_where=text(OPEN_STOP)),
+        # An order's open pickup at a store (or drop-off, or return to a store) is on one route
+        # only; a split order has one pickup (and return) per store. Drop-offs have no location:
+        # NULLs count as equal here.
+        Index(
+            "uq_route_stops_open",
+            "order_id",
+            "kind",
+            "location_id",
+            unique=True,
+            postgresql_where=text(OPEN_STOP),
+            postgresql_nulls_not_distinct=True,
+        ),
         Index("ix_route_stops_route_seq", "route_id", "seq"),
     )
 

@@ -1,5 +1,11 @@
 """Shifts: operators plan them; couriers start (on a vehicle), pause and end them.
 
+Ad-hoc shifts: in a zone with `adhoc_shift_minutes > 0` a courier with no planned shift starting
+now may start one anyway. It runs that long from now, but ends when the courier's next planned
+shift begins (that one is theirs to start then), so shifts never overlap; the dispatcher sees it
+as an ordinary shift (`courier.shift_started` with `adhoc: true`). With 0 (the default) every
+shift must be planned by an operator, as before.
+
 Starting a shift puts the courier into the next dispatch cycle at once (after commit). Ending it
 with goods on board is refused: those orders must be delivered or handed over first (an operator
 can still take the courier offline, which flags them).
@@ -28,7 +34,7 @@ from dispatch.fleet_errors import (
     VehicleInUse,
     VehicleNotFound,
 )
-from dispatch.fleet_models import Courier, CourierStatus, FleetVehicle, Shift, ShiftStatus
+from dispatch.fleet_models import Courier, CourierStatus, DispatchZone, FleetVehicle, Shift, ShiftStatus
 from dispatch.fleet_schemas import ShiftIn, ShiftOut
 from dispatch.route_models import CourierRoute
 
@@ -99,18 +105,39 @@ def start_shift(session: Session, *, user_id: uuid.UUID, vehicle_id: uuid.UUID) 
         raise VehicleInUse("Another courier on shift has this vehicle.", vehicle_id=str(vehicle.id))
     now = clock.now()
     shift = repo.planned_shift_at(session, courier.id, at=now, early=now + EARLY_START)
+    adhoc = shift is None
     if shift is None:
-        raise NoPlannedShift("You have no planned shift starting now.")
+        shift = _adhoc_shift(session, courier)
     shift.status = ShiftStatus.active
     shift.started_at = now
     shift.vehicle_id = vehicle.id
     courier.status = CourierStatus.available
     courier.vehicle_id = vehicle.id
     session.add(CourierRoute(courier_id=courier.id, shift_id=shift.id))
-    events.emit(session, "courier.shift_started", {"courier_id": str(courier.id), "shift_id": str(shift.id)})
+    events.emit(
+        session,
+        "courier.shift_started",
+        {"courier_id": str(courier.id), "shift_id": str(shift.id), "adhoc": adhoc},
+    )
     after_commit.request_cycle(session, courier.zone_id)
     session.flush()
     return shift_out(shift, courier)
+
+
+def _adhoc_shift(session: Session, courier: Courier) -> Shift:
+    """An unplanned shift from now, if the courier's zone allows them (see the module doc)."""
+    zone = session.get(DispatchZone, courier.zone_id)
+    if zone is None or zone.adhoc_shift_minutes <= 0:
+        raise NoPlannedShift("You have no planned shift starting now.")
+    now = clock.now()
+    end = now + timedelta(minutes=zone.adhoc_shift_minutes)
+    following = repo.next_planned_start(session, courier.id, after=now)
+    if following is not None:
+        end = min(end, following)
+    shift = Shift(courier_id=courier.id, planned_start=now, planned_end=end)
+    session.add(shift)
+    session.flush()
+    return shift
 
 
 def _running(session: Session, courier: Courier) -> Shift:

@@ -6,6 +6,8 @@ A courier acts only on their own stops: anyone else's stop id is a 404. Every ev
 order row first, then the stop (the dispatch cycle locks orders first too), so a re-plan and a
 courier's tap never deadlock.
 
+A split order has a pickup stop per store: it becomes `picked_up` with the last part on board.
+
 Failure policy: a customer who is absent gets another attempt (not before `RETRY_AFTER`) until
 `max_attempts`; a refusal, an address that cannot be found, or the last failed attempt make the
 order `failed_delivery`, and the next cycle routes the goods back to the store, where handing
@@ -36,7 +38,7 @@ from dispatch.fleet_errors import (
 )
 from dispatch.fleet_models import Courier
 from dispatch.fleet_schemas import DeliveredIn, FailureReason
-from dispatch.models import Order, OrderStatus
+from dispatch.models import FulfilmentStatus, Order, OrderStatus
 from dispatch.pins import delivery_pin
 from dispatch.route_models import AssignmentState, OrderAssignment, PodPolicy, RouteStop, StopKind, StopStatus
 from dispatch.shifts import courier_for
@@ -86,17 +88,23 @@ def picked_up(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, bags:
         raise OfferNotFound("Accept the offer first.", code="offer_not_accepted")
     if order.status is not OrderStatus.assigned:
         raise StopOutOfOrder("The order is not packed and handed to you yet.", status=order.status.value)
-    (fulfilment,) = order_repo.fulfilments_of(session, [order.id])
+    parts = [f for f in order_repo.fulfilments_of(session, [order.id]) if f.status is not FulfilmentStatus.cancelled]
+    fulfilment = next((f for f in parts if f.location_id == stop.location_id), parts[0])
     if fulfilment.bags is not None and bags != fulfilment.bags:
         # A bag left on the counter is found now, not at the customer's door.
         raise BagCountMismatch(
             f"The store packed {fulfilment.bags} bag(s); you counted {bags}.", packed=fulfilment.bags, counted=bags
         )
     now = clock.now()
-    orders.advance(session, order_id=order.id, to=OrderStatus.picked_up, actor_id=user_id)
     stop.status, stop.completed_at, stop.arrived_at = StopStatus.done, now, stop.arrived_at or now
     stop.bags = bags
-    _event(session, "dispatch.picked_up", stop, bags=bags)
+    session.flush()
+    # A split order is picked up when its last part is on board; until then it stays assigned
+    # (and fixed to this courier: the next cycle sees the collected part on board).
+    missing = {f.location_id for f in parts} - repo.collected_locations(session, order.id)
+    if not missing:
+        orders.advance(session, order_id=order.id, to=OrderStatus.picked_up, actor_id=user_id)
+    _event(session, "dispatch.picked_up", stop, bags=bags, location_id=str(stop.location_id), parts_left=len(missing))
     session.flush()
     return stop
 
@@ -105,9 +113,13 @@ def delivered(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, proof
     courier = courier_for(session, user_id)
     order, stop, assignment = _mine(session, courier, stop_id)
     now = clock.now()
+    last = True
     if stop.kind is StopKind.return_:
-        # Goods handed back at the store after a failed delivery.
-        orders.advance(session, order_id=order.id, to=OrderStatus.returned, actor_id=user_id)
+        # Goods handed back at the store after a failed delivery; a split order's parts go back
+        # to their own stores and the order is returned with the last of them.
+        last = not any(s.kind is StopKind.return_ and s.id != stop.id for s in repo.stops_of_order(session, order.id))
+        if last:
+            orders.advance(session, order_id=order.id, to=OrderStatus.returned, actor_id=user_id)
     elif stop.kind is StopKind.dropoff and order.status is OrderStatus.picked_up:
         stop.pod_kind, stop.pod_ref = _check_proof(order, assignment.pod_policy, proof)
         orders.advance(session, order_id=order.id, to=OrderStatus.delivered, actor_id=user_id)
@@ -115,7 +127,8 @@ def delivered(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, proof
         raise StopOutOfOrder("Pick the order up before delivering it.", status=order.status.value)
     stop.status, stop.completed_at, stop.arrived_at = StopStatus.done, now, stop.arrived_at or now
     _event(session, "dispatch.delivered" if stop.kind is StopKind.dropoff else "dispatch.returned", stop)
-    session.delete(assignment)  # the stop keeps who did it; the courier no longer carries it
+    if last:
+        session.delete(assignment)  # the stop keeps who did it; the courier no longer carries it
     after_commit.request_cycle(session, courier.zone_id)
     session.flush()
     return stop

@@ -1,0 +1,114 @@
+"""Orders split over two stores are dispatched like any other: one courier collects both parts
+(each not before it is packed) and then delivers them together; the order is picked up when
+its last part is on board."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from dispatch import cycle, picking, repository, stop_events
+from dispatch.models import Order, OrderStatus
+from dispatch.route_models import DispatchExplanation, OrderAssignment, RouteStop, StopKind, StopStatus
+from dispatch.schemas import PackIn, PickLineIn
+from tests.dispatch import fleet_world as fw
+from tests.factories import create_sku, place_order, stock
+
+DOOR = (52.519, 13.407)
+
+
+@pytest.fixture
+def fleet(db_session) -> fw.Fleet:
+    return fw.build(db_session)
+
+
+def _split_order(db_session, fleet: fw.Fleet) -> uuid.UUID:
+    """An order of two SKUs that only one store each has: checkout splits it over both."""
+    only = []
+    for store in fleet.stores:
+        sku = create_sku(db_session, price_minor=300)
+        stock(db_session, store, sku, 50)
+        only.append(sku)
+    db_session.flush()
+    body = place_order(db_session, customer=fleet.customer, lines=[(sku, 1) for sku in only], lat=DOOR[0], lon=DOOR[1])
+    oid = uuid.UUID(body["id"])
+    assert len(repository.fulfilments_of(db_session, [oid])) == 2
+    return oid
+
+
+def _pack_all(db_session, fleet: fw.Fleet, oid: uuid.UUID) -> None:
+    lines = repository.lines_of(db_session, [oid])
+    for f in repository.fulfilments_of(db_session, [oid]):
+        staff = fleet.staff[f.location_id].id
+        picking.start_picking(db_session, order_id=oid, location_id=f.location_id, actor_id=staff)
+        for line in (x for x in lines if x.fulfilment_id == f.id):
+            picking.pick_line(
+                db_session,
+                order_id=oid,
+                line_no=line.line_no,
+                location_id=f.location_id,
+                data=PickLineIn(picked=line.qty),
+                actor_id=staff,
+            )
+        picking.pack(
+            db_session, order_id=oid, location_id=f.location_id, data=PackIn(bags=1, cold_chain=False), actor_id=staff
+        )
+
+
+def _run(db_session, fleet: fw.Fleet, policy: str = "vrp") -> cycle.CycleResult:
+    return cycle.run_zone(fleet.zone.id, scope=fw.scope_of(db_session), time_limit_s=0.5, policy=policy)
+
+
+def _stops(db_session, oid: uuid.UUID) -> list[RouteStop]:
+    return list(db_session.scalars(select(RouteStop).where(RouteStop.order_id == oid).order_by(RouteStop.seq)))
+
+
+@pytest.mark.parametrize("policy", ["vrp", "greedy"])
+def test_a_split_order_gets_one_courier_with_a_pickup_at_each_store(db_session, fleet, policy) -> None:
+    # A courier next to each store: each would be nearest to "their" part.
+    for store in fleet.stores:
+        fw.add_courier(db_session, fleet, lat=store.lat, lon=store.lon)
+    oid = _split_order(db_session, fleet)
+    _pack_all(db_session, fleet, oid)
+    _run(db_session, fleet, policy)
+
+    stops = _stops(db_session, oid)
+    assert {s.courier_id for s in stops} == {db_session.get(OrderAssignment, oid).courier_id}
+    assert sorted((s.kind, s.location_id) for s in stops if s.kind is StopKind.pickup) == sorted(
+        (StopKind.pickup, store.id) for store in fleet.stores
+    )
+    (drop,) = [s for s in stops if s.kind is StopKind.dropoff]
+    assert all(s.seq < drop.seq for s in stops if s.kind is StopKind.pickup)
+    assert drop.bags == 2
+    assert db_session.get(Order, oid).status is OrderStatus.assigned
+    why = db_session.scalars(select(DispatchExplanation).where(DispatchExplanation.order_id == oid)).one()
+    assert "split order" in why.decision
+    assert {p["location_id"] for p in why.details["pickups"]} == {str(s.id) for s in fleet.stores}
+
+
+def test_a_split_order_is_picked_up_with_its_last_part_and_stays_on_its_courier(db_session, fleet) -> None:
+    first = fw.add_courier(db_session, fleet)
+    oid = _split_order(db_session, fleet)
+    _pack_all(db_session, fleet, oid)
+    _run(db_session, fleet)
+    user = fleet.users[first.id]
+    pickups = [s for s in _stops(db_session, oid) if s.kind is StopKind.pickup]
+
+    stop_events.picked_up(db_session, user_id=user.id, stop_id=pickups[0].id, bags=1)
+    assert db_session.get(Order, oid).status is OrderStatus.assigned  # one part still at its store
+    # A courier appears right at the second store: the order (half on board) stays with the first.
+    second_store = db_session.get(RouteStop, pickups[1].id).location_id
+    store = next(s for s in fleet.stores if s.id == second_store)
+    fw.add_courier(db_session, fleet, lat=store.lat, lon=store.lon)
+    _run(db_session, fleet)
+    assert db_session.get(OrderAssignment, oid).courier_id == first.id
+    still_open = [s for s in _stops(db_session, oid) if s.status is StopStatus.pending]
+    assert {(s.kind, s.location_id, s.courier_id) for s in still_open} == {
+        (StopKind.pickup, second_store, first.id),
+        (StopKind.dropoff, None, first.id),
+    }
+
+    stop_events.picked_up(db_session, user_id=user.id, stop_id=pickups[1].id, bags=1)
+    assert db_session.get(Order, oid).status is OrderStatus.picked_up
