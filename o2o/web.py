@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -26,9 +26,11 @@ def start_page() -> FileResponse:
 
 
 @router.get("/web/{path:path}", dependencies=[Public])
-def old_page_path(path: str) -> RedirectResponse:
-    """Links made with the /web/ prefix (e.g. tracking share links) open the page under /app/."""
-    return RedirectResponse(f"/app/{path}", status_code=307)
+def old_page_path(path: str, request: Request) -> RedirectResponse:
+    """Links made with the /web/ prefix (e.g. tracking share links) open the page under /app/;
+    the query is kept, and browsers keep the #fragment (where a share token lives) themselves."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/app/{path}{query}", status_code=307)
 
 
 def mount_web(app: FastAPI) -> None:

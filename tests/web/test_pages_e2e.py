@@ -84,6 +84,8 @@ def test_order_travels_through_all_four_pages(browser: Browser, live_server: str
     sign_in(courier, city.courier_email, DEFAULT_PASSWORD)
     courier.page.fill("#vehicle", str(city.vehicle_id))
     courier.page.click("#start-shift")
+    expect(courier.page.locator("#error")).to_be_hidden()
+    expect(courier.page.locator("#start-shift")).to_be_hidden()
     expect(courier.page.locator("#courier-status")).to_have_text("available")
 
     staff = open_page(browser, f"{live_server}/app/staff/", phone=False)
@@ -116,6 +118,14 @@ def test_order_travels_through_all_four_pages(browser: Browser, live_server: str
     )
     customer.screenshot("customer")
 
+    # Someone the customer shares the link with follows the courier read-only.
+    customer.page.click("#share")
+    link = customer.page.locator("#share-link a").get_attribute("href")
+    assert link is not None
+    friend = open_page(browser, link, phone=True)
+    expect(friend.page.locator("#courier-marker")).to_be_visible()
+    expect(friend.page.locator("#order-status")).to_have_text("arriving")
+
     ops = open_page(browser, f"{live_server}/app/ops/", phone=False)
     sign_in(ops, city.dispatcher_email, DEFAULT_PASSWORD)
     expect(ops.page.locator(f"#couriers li[data-courier='{city.courier_id}']")).to_be_visible()
@@ -131,6 +141,6 @@ def test_order_travels_through_all_four_pages(browser: Browser, live_server: str
     expect(customer.page.locator("#order-status")).to_have_text("delivered", timeout=20_000)
     expect(customer.page.locator("#courier-marker")).to_be_hidden()
 
-    for person in (customer, courier, staff, ops):
+    for person in (customer, courier, staff, ops, friend):
         assert person.errors == []
         person.context.close()

@@ -13,7 +13,7 @@ export class Tracking {
   }
 
   start() {
-    this.map?.setOverlay("door", [{ kind: "point", lat: this.dropoff.lat, lon: this.dropoff.lon, color: "#dc2626", radius: 8, label: "You" }]);
+    if (this.dropoff) this.map?.setOverlay("door", [{ kind: "point", lat: this.dropoff.lat, lon: this.dropoff.lon, color: "#dc2626", radius: 8, label: "You" }]);
     this.feed = new LiveFeed({
       url: `/customer/orders/${this.orderId}/track`,
       hello: () => [this.share ? { type: "auth", share: this.share } : { type: "auth", token: this.api.token }],
@@ -43,9 +43,10 @@ export class Tracking {
     if (frame.type !== "snapshot" && frame.seq <= this.seq) return;
     this.seq = frame.seq;
     if (frame.type === "snapshot" || frame.type === "position") {
-      this.courier(frame.lat === null || frame.lat === undefined ? null : frame);
       this.onLive(frame);
+      this.courier(frame.lat === null || frame.lat === undefined ? null : frame);
     }
+    if (frame.type === "status") this.onLive({ status: frame.status });
     if (frame.status && frame.status !== this.status && frame.status !== "arriving") {
       this.status = frame.status;
       if (ENDED.has(frame.status)) this.courier(null);
@@ -65,13 +66,20 @@ export class Tracking {
     }
     this.map?.setOverlay("courier", [{ kind: "point", lat: position.lat, lon: position.lon, color: "#2563eb", radius: 9, label: "Courier", faded: position.stale }]);
     // First sight of the courier: zoom to the stretch between them and the door.
-    if (!this.fitted) this.map?.fit([[position.lon, position.lat], [this.dropoff.lon, this.dropoff.lat]], { minSpanM: 700 });
+    const door = this.dropoff ? [[this.dropoff.lon, this.dropoff.lat]] : [];
+    if (!this.fitted) this.map?.fit([[position.lon, position.lat], ...door], { minSpanM: 700 });
     this.fitted = true;
     if (note) {
       note.hidden = false;
       note.dataset.lat = position.lat;
       note.dataset.lon = position.lon;
-      note.textContent = `Courier at ${position.lat.toFixed(5)}, ${position.lon.toFixed(5)}${position.stale ? " (signal lost)" : ""}`;
+      const away = this.dropoff ? `${metresBetween(position, this.dropoff)} m away` : "on the way";
+      note.textContent = `Courier ${away}${position.stale ? " (signal lost – last known position)" : ""}`;
     }
   }
+}
+
+function metresBetween(a, b) {
+  const k = Math.cos((a.lat * Math.PI) / 180);
+  return Math.round(Math.hypot((a.lat - b.lat) * 111195, (a.lon - b.lon) * 111195 * k) / 10) * 10;
 }

@@ -17,6 +17,7 @@ function start() {
   $("#who").replaceChildren(logoutButton(api));
   const pickCard = h("section", { class: "card", id: "picklist" }, h("h2", {}, "Pick list"), h("p", { class: "skeleton" }, "Loading…"));
   const transferCard = h("section", { class: "card", id: "transfers" }, h("h2", {}, "Incoming transfers"), h("p", { class: "skeleton" }, "Loading…"));
+  $("#main").className = "two";
   $("#main").replaceChildren(pickCard, transferCard);
   const tickets = new Map();
   const transfers = new Transfers(api, transferCard);

@@ -43,15 +43,15 @@ export class Ticket {
 
   line(line, picking) {
     const done = line.state !== "open";
-    const status = done ? `${line.state}${line.picked_qty !== null ? ` ${line.picked_qty}/${line.qty}` : ""}` : `bin ${line.bin}`;
+    const status = done ? `${line.state}${line.picked_qty !== null ? ` ${line.picked_qty}/${line.qty}` : ""}` : [line.bin && `bin ${line.bin}`, `aisle ${line.aisle}`, line.temperature].filter(Boolean).join(" · ");
     const sub = line.substitute ? h("div", { class: "muted" }, `→ ${line.substitute.qty} × ${line.substitute.name} (${line.substitute.state})`) : null;
     if (!picking || done) return h("li", { dataset: { line: line.line_no } }, h("div", { class: "spread" }, h("span", {}, `${line.qty} × ${line.name}`), h("span", { class: "muted" }, status)), sub);
     const found = h("input", { type: "number", min: 0, max: line.qty, value: line.qty, class: "qty", "aria-label": `Found of ${line.name}` });
     const pick = h("button", { type: "button", class: "primary pick", onclick: this.post(`lines/${line.line_no}/pick`, () => ({ picked: Number(found.value) })) }, "Picked");
     const substitute = h("button", { type: "button", class: "substitute", onclick: (e) => this.chooseSubstitute(e.target, line, found) }, "Substitute…");
     return h("li", { dataset: { line: line.line_no } },
-      h("div", { class: "spread" }, h("span", {}, `${line.qty} × ${line.name}`), h("span", { class: "muted" }, `${status} · aisle ${line.aisle} · ${line.temperature}`)),
-      h("div", { class: "row" }, h("label", {}, "Found", found), pick, substitute));
+      h("div", { class: "spread" }, h("span", {}, `${line.qty} × ${line.name}`), h("span", { class: "muted" }, status)),
+      h("div", { class: "row pack-row" }, h("label", {}, "Found", found), pick, substitute));
   }
 
   async chooseSubstitute(button, line, found) {
