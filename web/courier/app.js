@@ -43,7 +43,11 @@ async function start() {
     label: "Connected",
   });
 
+  // Re-rendered only when the status changes, so a half-typed vehicle id survives a refresh.
+  let shownStatus = null;
   function renderShift(status) {
+    if (status === shownStatus) return;
+    shownStatus = status;
     const onShift = status !== "offline";
     const vehicle = h("input", { id: "vehicle", placeholder: "Vehicle id (sticker on the bike)", "aria-label": "Vehicle id" });
     const startButton = h("button", { type: "button", class: "primary", id: "start-shift" }, "Start shift");

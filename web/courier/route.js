@@ -11,7 +11,11 @@ export class RouteView {
     this.onChange = async () => {};
   }
 
+  // Unchanged routes are not redrawn: a refresh must not wipe a PIN being typed.
   render(route) {
+    const key = JSON.stringify([route.status, route.version, route.stops]);
+    if (key === this.shown) return;
+    this.shown = key;
     const stops = route.stops.filter((s) => OPEN.has(s.status));
     this.stops = stops;
     this.driver.setStops(stops);
