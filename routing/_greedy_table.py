@@ -72,6 +72,50 @@ class CourierTable:
         i = int(np.flatnonzero(ok)[np.argmin(reach[ok])])  # first minimum: the smallest id
         return self.ids[i], int(free[i]) - self._way_home(i, s)
 
+    def best_batch(self, batch: Sequence[Shipment], allowed: Sequence[str] | None) -> tuple[str, int] | None:
+        """Like `best` for a batch of shipments from one store: all pickups there, then the
+        deliveries in the batch's order."""
+        store = batch[0].pickup
+        assert store is not None  # batches are formed from shipments with a pickup
+        demand = np.sum([s.demand for s in batch], axis=0, dtype=np.int64)
+        reach = np.empty(len(self.ids), dtype=np.int64)
+        free = np.empty(len(self.ids), dtype=np.int64)
+        for profile, rows in self.profiles.items():
+            reach[rows], free[rows] = self._batch_timing(self.durations[profile], rows, batch, store)
+        ok = (free <= self.shift_end) & np.all(self.left + demand <= self.capacity, axis=1)
+        if allowed is not None:
+            mask = np.zeros(len(self.ids), dtype=np.bool_)
+            mask[[self.row[v] for v in allowed]] = True
+            ok &= mask
+        if not ok.any():
+            return None
+        i = int(np.flatnonzero(ok)[np.argmin(reach[ok])])
+        return self.ids[i], int(free[i]) - self._way_home(i, batch[-1])
+
+    def _batch_timing(
+        self, m: IntArray, rows: IntArray, batch: Sequence[Shipment], store: int
+    ) -> tuple[IntArray, IntArray]:
+        reach = self.time[rows] + m[self.location[rows], store]
+        picked = np.maximum(reach, max(s.pickup_window[0] for s in batch))
+        bad = picked > min(s.pickup_window[1] for s in batch)
+        picked_at = {}
+        t = picked
+        for s in batch:
+            picked_at[s.id] = t
+            t = t + s.pickup_service_s
+        here = store
+        for s in batch:
+            t = np.maximum(t + int(m[here, s.delivery]), s.delivery_window[0])
+            if s.hard_deadline:
+                bad |= t > s.delivery_window[1]
+            if s.max_ride_s is not None:
+                bad |= t - picked_at[s.id] > s.max_ride_s
+            t = t + s.delivery_service_s
+            here = s.delivery
+        ends = self.end[rows]
+        home = np.where(ends >= 0, m[here, np.maximum(ends, 0)], 0)
+        return reach, np.where(bad, np.iinfo(np.int64).max // 4, t + home)
+
     def _timing(self, m: IntArray, rows: IntArray, s: Shipment, pickup: int | None) -> tuple[IntArray, IntArray]:
         """Reach time and time back home (free + way to the end) per row; infeasible → huge."""
         t, here = self.time[rows], self.location[rows]

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from routing._greedy_table import CourierTable
+from routing.batching import batches
 from routing.plan import Plan, SolverStats, Stop, build_plan
 from routing.problem import Problem, Shipment, Vehicle, unservable_reasons
 
@@ -44,11 +45,13 @@ def _preload(problem: Problem, vehicle: Vehicle) -> list[int]:
     return load
 
 
-def greedy(problem: Problem, reasons: Mapping[str, str] | None = None) -> Plan:
+def greedy(problem: Problem, reasons: Mapping[str, str] | None = None, *, batching: bool = False) -> Plan:
     """Baseline plan; same `Plan` type and pricing as `routing.solve`.
 
     `reasons` are the unservable shipments (`routing.problem.unservable_reason`) when the caller
-    already knows them; they are computed otherwise.
+    already knows them; they are computed otherwise. With `batching`, orders of one store that
+    belong together (`routing.batching`) go to one courier as a batch: not the baseline any
+    more, but the start of a large search.
     """
     started = time.monotonic()
     couriers = {
@@ -61,7 +64,7 @@ def greedy(problem: Problem, reasons: Mapping[str, str] | None = None) -> Plan:
     for c in couriers.values():
         _sync(table, c)
     reasons = dict(unservable_reasons(problem) if reasons is None else reasons)
-    for unit in _units(problem):
+    for unit in _units(problem, batches(problem, reasons) if batching else ()):
         if not any(s.id in reasons for s in unit) and not _assign(problem, couriers, table, unit):
             reasons.update((s.id, NO_COURIER) for s in unit)
     sequences = {vid: c.stops for vid, c in couriers.items()}
@@ -69,11 +72,12 @@ def greedy(problem: Problem, reasons: Mapping[str, str] | None = None) -> Plan:
     return build_plan(problem, sequences, stats, reasons=reasons)
 
 
-def _units(problem: Problem) -> list[tuple[Shipment, ...]]:
+def _units(problem: Problem, batched: Sequence[tuple[Shipment, ...]] = ()) -> list[tuple[Shipment, ...]]:
     """What greedy assigns, in order: on-board shipments (earliest deadline first), then the rest
     by ready time, each group of parts as one unit (one courier takes all of its pickups, then
-    its deliveries)."""
+    its deliveries), and so each batch of `batched`."""
     grouped = {sid for members in problem.groups.values() for sid in members}
+    grouped |= {s.id for batch in batched for s in batch}
     on_board = sorted(
         (problem.shipment(sid) for v in problem.vehicles for sid in v.on_board if sid not in grouped),
         key=lambda s: (s.delivery_window[1], s.id),
@@ -82,6 +86,7 @@ def _units(problem: Problem) -> list[tuple[Shipment, ...]]:
         (s,) for s in problem.shipments if s.id not in problem.carrier and s.id not in grouped
     ]
     rest += [tuple(problem.shipment(sid) for sid in members) for members in problem.groups.values()]
+    rest += batched
     rest.sort(key=lambda u: (min(_ready(s) for s in u), u[0].id))
     return [*((s,) for s in on_board), *rest]
 
@@ -162,11 +167,31 @@ def _assign_group(
     return True
 
 
+def _assign_batch(
+    problem: Problem, couriers: Mapping[str, _Courier], table: CourierTable, batch: Sequence[Shipment]
+) -> bool:
+    excluded = {vid for s in batch for vid in s.excluded}
+    allowed = None if not excluded else [v.id for v in problem.vehicles if v.id not in excluded]
+    found = table.best_batch(batch, allowed)
+    if found is None:
+        return False
+    vid, free = found
+    c = couriers[vid]
+    total = [sum(d) for d in zip(*(s.demand for s in batch), strict=True)]
+    c.peak = [max(p, d) for p, d in zip(c.peak, total, strict=True)]
+    c.stops += [Stop("pickup", s.id) for s in batch] + [Stop("delivery", s.id) for s in batch]
+    c.time, c.location = free, batch[-1].delivery
+    _sync(table, c)
+    return True
+
+
 def _assign(problem: Problem, couriers: Mapping[str, _Courier], table: CourierTable, unit: Sequence[Shipment]) -> bool:
     """Append `unit` (one shipment, or the parts of a group) to the courier who reaches its first
     stop soonest; False if nobody can."""
-    if len(unit) > 1:
+    if len(unit) > 1 and unit[0].group is not None:
         return _assign_group(problem, couriers, table, unit)
+    if len(unit) > 1:
+        return _assign_batch(problem, couriers, table, unit)
     (s,) = unit
     allowed = problem.allowed_vehicles(s)
     found = table.best(s, None if allowed is problem.vehicles else [v.id for v in allowed])
