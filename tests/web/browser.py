@@ -4,7 +4,6 @@ fail on it."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,28 +39,13 @@ def open_page(browser: Browser, url: str, *, phone: bool) -> Person:
     person = Person(context, page)
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not _socket_not_served_yet(message.text):
+        if message.type == "error":
             person.errors.append(f"console: {message.text} ({message.location.get('url')})")
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: person.errors.append(f"pageerror: {error}"))
     page.goto(url)
     return person
-
-
-def _socket_not_served_yet(text: str) -> bool:
-    """A page opening a socket this build does not serve yet (the pages are written against the
-    contracts in docs/tracking.md) falls back to REST polling by design; Chromium logs the
-    refused handshake. A socket the app does serve must not fail."""
-    from fastapi.routing import APIWebSocketRoute
-
-    from o2o.app import create_app
-
-    match = re.search(r"WebSocket connection to 'wss?://[^/]+(/[^']*)' failed", text)
-    if match is None:
-        return False
-    served = {route.path for route in create_app().routes if isinstance(route, APIWebSocketRoute)}
-    return match.group(1) not in served
 
 
 def sign_in(person: Person, email: str, password: str) -> None:

@@ -2,7 +2,7 @@
 // (docs/tracking.md); the REST board (/ops/board.geojson) is the fallback while it is down.
 
 import { LiveFeed } from "../shared/live.js";
-import { h, clock } from "../shared/ui.js";
+import { h, clock, setConnection } from "../shared/ui.js";
 
 export const COURIER_COLORS = { available: "#16a34a", on_route: "#2563eb", break: "#f59e0b", offline: "#9ca3af" };
 
@@ -16,7 +16,19 @@ export class Board {
 
   async start() {
     const page = await this.api.get("/ops/couriers?limit=100");
+    // Live frames carry ids only; names come from the courier list.
+    this.names = new Map(page.items.map((c) => [c.id, c.display_name]));
     const zones = [...new Set(page.items.map((c) => c.zone_id))].slice(0, 50);
+    if (!zones.length) {
+      // No courier, no zone to watch yet: poll until the fleet exists.
+      const refresh = () => this.poll().then(
+        () => setConnection("live", "Polling"),
+        (err) => setConnection("disconnected", `Offline – ${err.title || err.message}`),
+      );
+      await refresh();
+      this.timer = setInterval(refresh, 5000);
+      return;
+    }
     this.feed = new LiveFeed({
       url: "/ops/live",
       hello: () => [{ type: "auth", token: this.api.token }, ...(zones.length ? [{ type: "zones", zone_ids: zones }] : [])],
@@ -39,7 +51,7 @@ export class Board {
   apply(frame) {
     if (frame.type === "snapshot") {
       const zones = frame.zones || [];
-      this.couriers = new Map(zones.flatMap((z) => z.couriers).map((c) => [c.id, { ...c, name: c.name || c.id.slice(0, 6) }]));
+      this.couriers = new Map(zones.flatMap((z) => z.couriers).map((c) => [c.id, { ...c, name: this.name(c.id) }]));
       const now = Date.now();
       this.orders = zones.flatMap((z) => z.orders).map((o) => ({ ...o, late: o.promised_to && Date.parse(o.promised_to) < now }));
       this.routes = zones.flatMap((z) => z.routes).map((r) => {
@@ -48,10 +60,14 @@ export class Board {
       });
       this.draw();
     } else if (frame.type === "courier") {
-      const c = this.couriers.get(frame.courier_id) || { id: frame.courier_id, name: frame.courier_id.slice(0, 6), status: "on_route" };
+      const c = this.couriers.get(frame.courier_id) || { id: frame.courier_id, name: this.name(frame.courier_id), status: "on_route" };
       this.couriers.set(frame.courier_id, { ...c, lat: frame.lat, lon: frame.lon });
       this.draw();
     }
+  }
+
+  name(id) {
+    return this.names?.get(id) || id.slice(0, 8);
   }
 
   draw() {
