@@ -11,6 +11,7 @@ from rich.table import Table
 
 from core.settings import get_settings
 from o2o.seed_cli import command as seed_command
+from o2o.simulate_cli import command as simulate_command
 
 app = typer.Typer(help="O2O Dispatch: instant delivery for local retail.", no_args_is_help=True)
 stack_app = typer.Typer(help="The private PostgreSQL/PostGIS + Redis under .o2o/.", no_args_is_help=True)
@@ -125,6 +126,7 @@ def serve(
 
 
 app.command("seed")(seed_command)
+app.command("simulate")(simulate_command)
 
 
 @app.command()

@@ -1,0 +1,205 @@
+"""One simulated courier: starts the shift, follows the route the dispatcher wrote (reading it as
+the app does), rides along the streets sending GPS pings, and reports arrivals, pick-ups,
+deliveries and failures through the stop-event use cases; idles, takes a break, goes home."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import simpy
+from sqlalchemy.orm import Session
+
+from core.errors import DomainError
+from dispatch import pings, routes, shifts, stop_events
+from dispatch.fleet_schemas import DeliveredIn, PingIn, StopOut
+from dispatch.pins import delivery_pin
+from dispatch.route_models import StopKind, StopStatus
+from routing.types import Point
+from simulations.movement import Leg, Streets
+from simulations.runtime import Sim
+from simulations.world import CourierPlan
+
+Process = Generator[simpy.Event, Any, None]
+IDLE_WAIT_S = 300  # an idle courier looks at the app at least this often
+STORE_POLL_S = 20  # waiting at the counter: ask again this often
+PICKUP_SERVICE_S = 60
+DOOR_SERVICE_S = 90
+BREAK_S = 20 * 60
+OPEN = (StopStatus.pending, StopStatus.arrived)
+
+
+class Rider:
+    def __init__(self, sim: Sim, plan: CourierPlan, streets: Streets, *, ping_every_s: float, chunk_s: float) -> None:
+        self.sim, self.plan, self.streets = sim, plan, streets
+        self.ping_every_s, self.chunk_s = ping_every_s, chunk_s
+        self.position = Point(*plan.home)
+        self.record = sim.records.courier(plan.courier_id)
+        self.rng = sim.stream(f"courier:{plan.number}")
+        self.waker: simpy.Event | None = None
+        self.break_taken = False
+        self.on_shift = False
+        self.busy = False
+        self.began = 0.0
+
+    def wake(self) -> None:
+        if self.waker is not None and not self.waker.triggered:
+            self.waker.succeed()
+
+    def run(self) -> Process:
+        env, plan = self.sim.env, self.plan
+        if plan.shift_start_s > env.now:
+            yield env.timeout(plan.shift_start_s - env.now)
+        with self.sim.step() as session:
+            shifts.start_shift(session, user_id=plan.user_id, vehicle_id=plan.vehicle_id)
+            self._ping(session, [(self.sim.now(), self.position)])
+        self.on_shift, self.began = True, env.now
+        while True:
+            stops = self._open_stops()
+            if stops:
+                busy_from, self.busy = env.now, True
+                yield from self._serve(stops[0])
+                self.record.busy_s += env.now - busy_from
+                self.busy = False
+                continue
+            if self._going_home() and self._end_shift():
+                break
+            if self._break_due():
+                yield from self._take_break()
+                continue
+            self.waker = env.event()
+            yield self.waker | env.timeout(IDLE_WAIT_S)
+            self.waker = None
+        self.close(env.now)
+
+    def close(self, now: float) -> None:
+        """Book the shift time worked so far (at the shift's end, or when the run stops)."""
+        if self.on_shift:
+            self.record.on_shift_s += now - self.began
+            self.on_shift = False
+
+    # -- the route ---------------------------------------------------------------------------
+
+    def _open_stops(self) -> list[StopOut]:
+        with self.sim.step() as session:
+            route = routes.my_route(session, user_id=self.plan.user_id)
+        return sorted((s for s in route.stops if s.status in OPEN), key=lambda s: s.seq)
+
+    def _serve(self, stop: StopOut) -> Process:
+        yield from self._ride(Point(stop.lat, stop.lon))
+        try:
+            with self.sim.step() as session:
+                stop_events.arrive(session, user_id=self.plan.user_id, stop_id=stop.id)
+        except DomainError:
+            return  # re-planned away while we rode: the next look at the app says where to go
+        if stop.kind is StopKind.pickup:
+            yield from self._pick_up(stop)
+        elif stop.kind is StopKind.dropoff:
+            yield from self._hand_over(stop)
+        else:  # goods of a failed delivery handed back at the store
+            yield self.sim.env.timeout(PICKUP_SERVICE_S)
+            self._attempt(
+                lambda s: stop_events.delivered(s, user_id=self.plan.user_id, stop_id=stop.id, proof=_pin(stop))
+            )
+
+    def _pick_up(self, stop: StopOut) -> Process:
+        env = self.sim.env
+        arrived = env.now
+        waited = False
+        yield env.timeout(PICKUP_SERVICE_S)
+        while True:
+            bags = self.sim.bags.get(stop.order_id)
+            if bags is not None:
+                pick_up = partial(stop_events.picked_up, user_id=self.plan.user_id, stop_id=stop.id, bags=bags)
+                result = self._attempt(pick_up)
+                if result is not False:
+                    break
+            if not any(s.id == stop.id for s in self._open_stops()):
+                return  # the order went to someone else (or was cancelled) while we waited
+            waited = True
+            yield env.timeout(STORE_POLL_S)
+        if waited:
+            self.sim.records.late_pick_waits += 1
+            self.sim.records.late_pick_wait_s += env.now - arrived - PICKUP_SERVICE_S
+
+    def _hand_over(self, stop: StopOut) -> Process:
+        yield self.sim.env.timeout(DOOR_SERVICE_S)
+        order = self.sim.records.orders.get(stop.order_id)
+        absent = self.rng.random() < self.sim.scenario.absent_share
+        user = self.plan.user_id
+        if absent:
+            self._attempt(lambda s: stop_events.failed(s, user_id=user, stop_id=stop.id, reason="customer_absent"))
+            return
+        if self._attempt(lambda s: stop_events.delivered(s, user_id=user, stop_id=stop.id, proof=_pin(stop))) is False:
+            return
+        if order is not None:
+            order.delivered_s = self.sim.env.now
+
+    def _attempt(self, action: Callable[[Session], object]) -> object:
+        """One stop event; a refusal (409: re-planned, not ready) is an answer, not a crash."""
+        try:
+            with self.sim.step() as session:
+                return action(session)
+        except DomainError:
+            return False
+
+    # -- riding and pinging ------------------------------------------------------------------
+
+    def _ride(self, target: Point) -> Process:
+        if target == self.position:
+            return
+        leg = self.streets.leg(self.position, target, self.plan.kind.value, speed=self.sim.speed, rng=self.rng)
+        self.record.metres += leg.metres
+        done = 0.0
+        while done < leg.seconds:
+            step = min(self.chunk_s, leg.seconds - done)
+            yield self.sim.env.timeout(step)
+            fixes = self._fixes(leg, done, done + step)
+            done += step
+            with self.sim.step() as session:
+                self._ping(session, fixes)
+        self.position = target
+
+    def _fixes(self, leg: Leg, start: float, end: float) -> list[tuple[datetime, Point]]:
+        """GPS fixes every `ping_every_s` over the piece of the leg just ridden (the app batches them)."""
+        now = self.sim.now()
+        fixes = []
+        t = start + self.ping_every_s
+        while t < end:
+            fixes.append((now - timedelta(seconds=end - t), leg.at(t / leg.seconds)))
+            t += self.ping_every_s
+        fixes.append((now, leg.at(end / leg.seconds)))
+        return fixes
+
+    def _ping(self, session: Session, fixes: list[tuple[datetime, Point]]) -> None:
+        batch = [PingIn(lat=p.lat, lon=p.lon, accuracy_m=8.0, ts=at) for at, p in fixes]
+        pings.record(session, user_id=self.plan.user_id, pings=batch)
+        self.sim.records.pings += len(batch)
+
+    # -- shift -------------------------------------------------------------------------------
+
+    def _going_home(self) -> bool:
+        now, plan = self.sim.env.now, self.plan
+        return now >= plan.shift_end_s or (plan.offline_at_s is not None and now >= plan.offline_at_s)
+
+    def _end_shift(self) -> bool:
+        return self._attempt(lambda s: shifts.end_shift(s, user_id=self.plan.user_id)) is not False
+
+    def _break_due(self) -> bool:
+        plan = self.plan
+        middle = (plan.shift_start_s + plan.shift_end_s) / 2
+        return plan.takes_break and not self.break_taken and self.sim.env.now >= middle
+
+    def _take_break(self) -> Process:
+        self.break_taken = True
+        if self._attempt(lambda s: shifts.set_break(s, user_id=self.plan.user_id, on=True)) is False:
+            return
+        yield self.sim.env.timeout(BREAK_S)
+        self._attempt(lambda s: shifts.set_break(s, user_id=self.plan.user_id, on=False))
+
+
+def _pin(stop: StopOut) -> DeliveredIn:
+    # The customer reads the PIN out at the door (their app shows it while the order is on its way).
+    return DeliveredIn(pin=delivery_pin(stop.order_id))

@@ -1,0 +1,66 @@
+"""What the simulation writes down as it goes, in virtual seconds since the start; the KPIs are
+computed from these (simulations.kpis) after the run."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class OrderRecord:
+    order_id: uuid.UUID
+    placed_s: float
+    promised_end_s: float
+    lat: float
+    lon: float
+    locations: int  # how many stores fill it (2 = split order)
+    delivered_s: float | None = None
+    cancelled: bool = False
+    failed: bool = False
+
+    @property
+    def click_to_door_s(self) -> float | None:
+        return None if self.delivered_s is None else self.delivered_s - self.placed_s
+
+    @property
+    def late_s(self) -> float | None:
+        return None if self.delivered_s is None else self.delivered_s - self.promised_end_s
+
+
+@dataclass(slots=True)
+class CourierRecord:
+    courier_id: uuid.UUID
+    on_shift_s: float = 0.0
+    busy_s: float = 0.0  # with at least one stop to serve (travelling, waiting at a store, at a door)
+    metres: float = 0.0
+
+
+@dataclass(slots=True)
+class CycleRecord:
+    at_s: float
+    cycle_s: float  # wall seconds: read + solve + write
+    solve_s: float
+    orders: int
+    assigned: int
+
+
+@dataclass
+class Records:
+    orders: dict[uuid.UUID, OrderRecord] = field(default_factory=dict)
+    couriers: dict[uuid.UUID, CourierRecord] = field(default_factory=dict)
+    cycles: list[CycleRecord] = field(default_factory=list)
+    lost_sales: int = 0  # checkouts refused for lack of stock
+    out_of_area: int = 0  # checkouts refused because no store delivers there
+    late_pick_waits: int = 0  # courier at the store before the order was packed
+    late_pick_wait_s: float = 0.0
+    reservation_expiries: int = 0
+    transfers_received: int = 0
+    pings: int = 0
+    rerouted: int = 0  # open orders of a closed store sent elsewhere
+
+    def courier(self, courier_id: uuid.UUID) -> CourierRecord:
+        record = self.couriers.get(courier_id)
+        if record is None:
+            record = self.couriers[courier_id] = CourierRecord(courier_id)
+        return record

@@ -1,0 +1,185 @@
+"""One simulation run: set up the cast, start every process, let SimPy's clock run, compute KPIs.
+
+`core.clock` follows the SimPy clock for the whole run, so every service stamps virtual time.
+Nothing here touches the database except through the services, in steps (simulations.runtime).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+import simpy.rt
+
+from core import clock
+from core.db import make_engine
+from dispatch.config import Policy
+from routing import Haversine, TravelTimes
+from routing.street_graph import StreetGraph
+from simulations import kpis as kpi
+from simulations.courier import Rider
+from simulations.demand import Customers
+from simulations.floor import Floor
+from simulations.ids import seeded_uuids
+from simulations.movement import Streets
+from simulations.operations import Dispatchers, outage, replenisher, storm
+from simulations.records import Records
+from simulations.runtime import Sim
+from simulations.scenarios import Scenario
+from simulations.world import World, build
+
+TAIL_S = 1800  # after the last order: time for the couriers to deliver what is open
+PROGRESS_EVERY_S = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    scenario: Scenario
+    seed: int
+    policy: Policy
+    time_limit_s: float = 1.0
+    cycle_period_s: float = 30.0
+    ping_every_s: float = 15.0
+    ping_chunk_s: float = 120.0  # pings are sent in batches covering this much riding
+    live_speed: float | None = None  # None: as fast as possible; else virtual seconds per real second
+    tag: str = "sim"
+
+
+@dataclass
+class Progress:
+    """What the progress display shows; updated every virtual minute."""
+
+    virtual_s: float
+    total_s: float
+    placed: int
+    delivered: int
+    late: int
+    couriers_busy: int
+    couriers_on_shift: int
+    cycles: int
+
+
+@dataclass
+class RunResult:
+    options: Options
+    wall_s: float
+    virtual_s: float
+    kpis: dict[str, Any]
+    records: Records
+    world: World
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def contract(self) -> dict[str, Any]:
+        """The `--json` document of one run (its keys are a published contract)."""
+        return {
+            "scenario": self.options.scenario.name,
+            "seed": self.options.seed,
+            "policy": self.options.policy,
+            "wall_s": round(self.wall_s, 2),
+            "virtual_s": round(self.virtual_s, 1),
+            "orders": sum(1 for o in self.records.orders.values() if o.placed_s < self.options.scenario.duration_s),
+            "kpis": {key: self.kpis[key] for key in kpi.CONTRACT_KEYS},
+            "more_kpis": {k: v for k, v in self.kpis.items() if k not in kpi.CONTRACT_KEYS},
+        }
+
+
+def run(
+    database_url: str,
+    options: Options,
+    *,
+    graph: StreetGraph | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> RunResult:
+    started = time.perf_counter()
+    engine = make_engine(database_url, pool_size=4, max_overflow=4)
+    scenario = options.scenario
+    if options.live_speed is None:
+        env: simpy.Environment = simpy.Environment()
+    else:
+        env = simpy.rt.RealtimeEnvironment(factor=1 / options.live_speed, strict=False)
+    sim = Sim(env, engine, scenario, options.seed, Records())
+    travel: TravelTimes = graph if graph is not None else Haversine()
+    ids = seeded_uuids(options.seed) if options.live_speed is None else nullcontext()
+    try:
+        with clock.use_clock(sim.now), ids:
+            with sim.step() as session:
+                world = build(session, scenario, sim.stream("world"), tag=options.tag)
+            riders = _start(sim, world, options, travel, graph)
+            end_s = scenario.duration_s + TAIL_S
+            if on_progress is not None:
+                env.process(_report(sim, riders, end_s, on_progress))
+            env.run(until=end_s)
+            for rider in riders:
+                rider.close(env.now)
+    finally:
+        engine.dispose()
+    return RunResult(
+        options=options,
+        wall_s=time.perf_counter() - started,
+        virtual_s=float(env.now),
+        kpis=kpi.compute(sim.records, placed_before_s=scenario.duration_s),
+        records=sim.records,
+        world=world,
+    )
+
+
+def _start(sim: Sim, world: World, options: Options, travel: TravelTimes, graph: StreetGraph | None) -> list[Rider]:
+    env, scenario = sim.env, sim.scenario
+    floor = Floor(sim, world)
+    customers = Customers(sim, world, floor.on_placed)
+    env.process(customers.run())
+    dispatchers = Dispatchers(
+        sim,
+        world.zones,
+        policy=options.policy,
+        time_limit_s=options.time_limit_s,
+        travel=travel,
+        period_s=options.cycle_period_s,
+    )
+    for zone_id in world.zones:
+        env.process(dispatchers.run(zone_id))
+    env.process(replenisher(sim))
+    if scenario.storm_at_s is not None:
+        env.process(storm(sim, scenario.storm_at_s))
+    if scenario.outage_at_s is not None:
+        env.process(outage(sim, floor, scenario.outage_at_s))
+    streets = Streets(graph)
+    riders = [
+        Rider(sim, plan, streets, ping_every_s=options.ping_every_s, chunk_s=options.ping_chunk_s)
+        for plan in world.couriers
+    ]
+    by_courier = {rider.plan.courier_id: rider for rider in riders}
+
+    def wake(courier_ids: set[uuid.UUID]) -> None:
+        # In the couriers' own order, not the ids': the same seed must wake them the same way.
+        for courier_id in sorted(courier_ids & by_courier.keys(), key=lambda c: by_courier[c].plan.number):
+            by_courier[courier_id].wake()
+
+    sim.on_courier_messages = wake
+    for rider in riders:
+        env.process(rider.run())
+    return riders
+
+
+def _report(sim: Sim, riders: list[Rider], end_s: float, on_progress: Callable[[Progress], None]) -> Any:
+    while True:
+        records = sim.records
+        delivered = [o for o in records.orders.values() if o.delivered_s is not None]
+        on_progress(
+            Progress(
+                virtual_s=float(sim.env.now),
+                total_s=end_s,
+                placed=len(records.orders),
+                delivered=len(delivered),
+                late=sum(1 for o in delivered if (o.late_s or 0) > 0),
+                couriers_busy=sum(1 for r in riders if r.busy),
+                couriers_on_shift=sum(1 for r in riders if r.on_shift),
+                cycles=len(records.cycles),
+            )
+        )
+        yield sim.env.timeout(PROGRESS_EVERY_S)

@@ -1,0 +1,98 @@
+"""What every simulated actor shares: the SimPy environment, the virtual clock, the database, the
+random source, and the *step* — one unit of work against the real services.
+
+A step is what an API request or a Celery task is in production: one session, the services called
+with it, one commit. What the services ask to happen after commit is honoured the simulation's
+way, inside virtual time: a requested dispatch cycle wakes the zone's dispatcher, a replenishment
+request queues a run for the replenishment process, and a route update addressed to a courier's
+app wakes that courier. Redis publishes (live positions) still go out for real.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import simpy
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from core.celery_app import _PENDING_KEY as CELERY_PENDING_KEY
+from core.db import new_session
+from dispatch.after_commit import _PUBLISH_KEY, COURIER_CHANNEL, RUN_CYCLE_TASK
+from simulations.records import Records
+from simulations.scenarios import Scenario
+from warehouse.replenishment import REPLENISH_TASK
+
+_COURIER_PREFIX = COURIER_CHANNEL.split("{", 1)[0]
+
+
+@dataclass
+class Sim:
+    env: simpy.Environment
+    engine: Engine
+    scenario: Scenario
+    seed: int
+    records: Records
+    speed: float = 1.0  # vehicles' speed factor (the storm lowers it)
+    demand: float = 1.0  # demand factor (the storm raises it)
+    # Who wants to hear about what: set up by the processes at start.
+    on_cycle_request: Callable[[uuid.UUID], None] = lambda _zone: None
+    on_courier_messages: Callable[[set[uuid.UUID]], object] = lambda _couriers: None
+    replenish_queue: list[uuid.UUID] = field(default_factory=list)
+    bags: dict[uuid.UUID, int] = field(default_factory=dict)  # packed orders: bags the store handed out
+
+    def stream(self, name: str) -> random.Random:
+        """An actor's own random numbers. One shared generator would hand each actor different
+        numbers whenever events at the same virtual moment ran in another order."""
+        return random.Random(f"{self.seed}:{name}")
+
+    @property
+    def start(self) -> datetime:
+        return self.scenario.start
+
+    def now(self) -> datetime:
+        """The virtual clock (what `core.clock.now()` returns during a run)."""
+        return self.start + timedelta(seconds=float(self.env.now))
+
+    @contextmanager
+    def step(self) -> Iterator[Session]:
+        """One unit of work; commits at the end, rolls back on any exception."""
+        session = new_session(self.engine)
+        try:
+            yield session
+            tasks = session.info.pop(CELERY_PENDING_KEY, [])
+            couriers = _courier_messages(session.info.get(_PUBLISH_KEY, []))
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        self._after_commit(tasks, couriers)
+
+    def scope(self) -> Any:
+        """A unit-of-work factory for `dispatch.cycle.run_zone`, with the same after-commit rules."""
+        return self.step()
+
+    def _after_commit(self, tasks: list[Any], couriers: set[uuid.UUID]) -> None:
+        for signature in tasks:
+            if signature.task == RUN_CYCLE_TASK:
+                self.on_cycle_request(uuid.UUID(signature.args[0]))
+            elif signature.task == REPLENISH_TASK:
+                location = uuid.UUID(signature.kwargs["location_id"])
+                if location not in self.replenish_queue:
+                    self.replenish_queue.append(location)
+        if couriers:
+            self.on_courier_messages(couriers)
+
+
+def _courier_messages(pending: list[tuple[str, ...]]) -> set[uuid.UUID]:
+    """Couriers a committed transaction sent an app message to (entries start with the channel)."""
+    channels = (entry[0] for entry in pending)
+    return {uuid.UUID(c[len(_COURIER_PREFIX) :]) for c in channels if c.startswith(_COURIER_PREFIX)}

@@ -1,0 +1,68 @@
+"""KPIs on a small hand-made run: every figure checked against arithmetic done by hand."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from simulations.kpis import CONTRACT_KEYS, compute, percentile, seeded_part
+from simulations.records import CourierRecord, CycleRecord, OrderRecord, Records
+
+
+def _order(placed_s: float, delivered_s: float | None, promised_end_s: float, **extra) -> OrderRecord:
+    return OrderRecord(
+        uuid.uuid4(), placed_s, promised_end_s, 52.5, 13.4, extra.pop("locations", 1), delivered_s, **extra
+    )
+
+
+@pytest.fixture
+def records() -> Records:
+    r = Records()
+    orders = [
+        _order(0, 600, 1800),  # 10 min, on time
+        _order(60, 1260, 1800),  # 20 min, on time
+        _order(120, 2520, 1800),  # 40 min, 12 min late
+        _order(180, None, 1800, cancelled=True),
+        _order(240, None, 2000, locations=2),  # split, never delivered
+        _order(9000, 9600, 9900),  # placed after the window closed: not counted
+    ]
+    r.orders = {o.order_id: o for o in orders}
+    a, b = uuid.uuid4(), uuid.uuid4()
+    r.couriers = {a: CourierRecord(a, on_shift_s=3600, busy_s=1800, metres=6000), b: CourierRecord(b, 3600, 0, 3000)}
+    r.cycles = [CycleRecord(at_s=i * 30, cycle_s=float(i), solve_s=0.5, orders=1, assigned=1) for i in range(1, 101)]
+    r.lost_sales = 4
+    r.late_pick_waits, r.late_pick_wait_s = 2, 240
+    return r
+
+
+def test_kpis_of_a_hand_made_run(records) -> None:
+    kpis = compute(records, placed_before_s=7200)
+    # Delivered in window: 10, 20, 40 minutes; linear percentiles: p50 = 20, p90 = 20 + 0.8 × 20 = 36.
+    assert kpis["click_to_door_p50_min"] == 20.0
+    assert kpis["click_to_door_p90_min"] == 36.0
+    assert kpis["on_time_pct"] == pytest.approx(66.67)
+    # 3 deliveries over 2 courier-hours; 9 km over 3 deliveries; 0.5 h busy of 2 h.
+    assert kpis["orders_per_courier_hour"] == 1.5
+    assert kpis["km_per_order"] == 3.0
+    assert kpis["courier_utilisation_pct"] == 25.0
+    assert kpis["stockouts"] == 4
+    assert kpis["split_orders"] == 1
+    assert (kpis["delivered"], kpis["cancelled"], kpis["undelivered"]) == (3, 1, 1)
+    # Cycle times 1..100 s: p99 = 99 + 0.01 × 1.
+    assert kpis["dispatch_cycle_p99_s"] == pytest.approx(99.01)
+    assert kpis["late_pick_wait_avg_min"] == 2.0
+    assert set(CONTRACT_KEYS) <= set(kpis)
+
+
+def test_an_empty_run_has_zero_kpis_not_errors() -> None:
+    kpis = compute(Records(), placed_before_s=3600)
+    assert kpis["click_to_door_p90_min"] == 0.0
+    assert kpis["orders_per_courier_hour"] == 0.0
+    assert percentile([], 50) == 0.0
+
+
+def test_the_seeded_part_leaves_out_wall_clock_figures(records) -> None:
+    part = seeded_part(compute(records, placed_before_s=7200))
+    assert "dispatch_cycle_p99_s" not in part
+    assert part["on_time_pct"] == pytest.approx(66.67)
