@@ -90,3 +90,22 @@ def test_staff_substitute_the_customer_accepts_and_staff_receive_a_transfer(
     for person in (staff, customer):
         assert person.errors == []
         person.context.close()
+
+
+def test_customer_taps_a_door_on_the_map_and_cancels_an_order_before_pickup(
+    browser: Browser, live_server: str, store: Store
+) -> None:
+    customer = open_page(browser, f"{live_server}/app/customer/", phone=True)
+    sign_in(customer, store.customer, DEFAULT_PASSWORD)
+    page = customer.page
+    page.wait_for_function("() => document.querySelector('.map-note')?.textContent !== 'Loading map…'")
+    page.locator("#map canvas").click()  # the middle of the map: the network's centre
+    expect(page.locator("#lat")).not_to_have_value("")
+    lat, lon = float(page.input_value("#lat")), float(page.input_value("#lon"))
+    assert 52.45 < lat < 52.55
+    assert 13.35 < lon < 13.45
+    page.locator("#orders").get_by_role("button", name="Open").click()
+    page.click("#cancel")
+    expect(page.locator("#order-status")).to_have_text("cancelled")
+    expect(page.locator("#orders")).to_contain_text("cancelled")
+    assert customer.errors == []
