@@ -114,10 +114,12 @@ class Hub:
         pubsub = client.pubsub()
         try:
             await pubsub.connect()  # type: ignore[no-untyped-call]
-            if self._listeners:
-                await pubsub.subscribe(*self._listeners)
+            # Connected first, then the channels known now: a socket arriving during the SUBSCRIBE
+            # below sends its own (no await in between, so no channel falls through the gap).
             self._pubsub = pubsub
             self._connected.set()
+            if self._listeners:
+                await pubsub.subscribe(*self._listeners)
             if resync:
                 self.reconnects += 1
                 self._resync_all()
