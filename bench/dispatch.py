@@ -11,6 +11,7 @@ couriers in ≤ 3 s end to end with ≥ 15 % less travel than greedy at equal or
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,6 +75,11 @@ def run(*, sizes: list[tuple[int, int]], time_limits: list[float], database: str
                         "solve_s": round(vrp.solve_s, 3),
                         "vrp": vrp_quality,
                         "greedy": greedy_quality,
+                        # Beside the keys: the rest of the cycle, and how busy the
+                        # (shared) machine was, since every time here depends on it.
+                        "read_s": round(vrp.read_s, 3),
+                        "write_s": round(vrp.write_s, 3),
+                        "load_avg_1m": round(os.getloadavg()[0], 2),
                     }
                 )
         engine.dispose()
@@ -93,6 +99,7 @@ def _table(result: dict[str, Any]) -> Table:
         "VRP late s",
         "greedy late s",
         "unassigned (VRP/greedy)",
+        "load",
     )
     for c in result["cases"]:
         v, g = c["vrp"], c["greedy"]
@@ -109,6 +116,7 @@ def _table(result: dict[str, Any]) -> Table:
             f"{v['lateness_s']:,}",
             f"{g['lateness_s']:,}",
             f"{v['unassigned']}/{g['unassigned']}",
+            f"{c.get('load_avg_1m', 0):.1f}",
         )
     return table
 

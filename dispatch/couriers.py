@@ -146,9 +146,11 @@ def release_orders(
     orders = repo.lock_orders(session, sorted(a.order_id for a in assignments))
     released: list[uuid.UUID] = []
     on_board: list[uuid.UUID] = []
+    # A split order with one part collected is still `assigned`, but goods are on board.
+    collected = repo.partly_collected(session, [o.id for o in orders.values() if o.status in REASSIGNABLE])
     for a in sorted(assignments, key=lambda a: a.order_id):
         order = orders.get(a.order_id)
-        if order is not None and order.status in REASSIGNABLE:
+        if order is not None and order.status in REASSIGNABLE and order.id not in collected:
             released.append(a.order_id)
             session.delete(a)
         else:

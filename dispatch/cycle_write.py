@@ -94,7 +94,8 @@ def apply(
         if courier is not None and courier not in on_shift:
             courier = None  # went offline while we were solving
         if courier is None:
-            if a is not None and not a[2] and order.status not in ON_BOARD:
+            carrying = order.status in ON_BOARD or any(p.on_board for p in row.pickups)
+            if a is not None and not a[2] and not carrying:
                 released.append(oid)
             elif a is not None:
                 owner[oid] = a[0]

@@ -141,6 +141,24 @@ def collected_locations(session: Session, order_id: uuid.UUID) -> set[uuid.UUID]
     )
 
 
+def partly_collected(session: Session, order_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `order_ids` still at a store by status but with a part picked up (split orders
+    between their two pickups): goods are on board."""
+    if not order_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(RouteStop.order_id)
+            .where(
+                RouteStop.order_id.in_(list(order_ids)),
+                RouteStop.kind == StopKind.pickup,
+                RouteStop.status == StopStatus.done,
+            )
+            .distinct()
+        )
+    )
+
+
 def record_decline(session: Session, *, order_id: uuid.UUID, courier_id: uuid.UUID, reason: str) -> None:
     """Remember that this courier turned the order down (once is enough: a repeat is a no-op)."""
     session.execute(

@@ -148,7 +148,7 @@ def build(snapshot: Snapshot, *, settings: DispatchSettings, travel: TravelTimes
 
 def _plannable(o: OrderRow, owner: Mapping[uuid.UUID, tuple[uuid.UUID, bool]]) -> bool:
     # Goods on board of a courier who is not on shift are not the solver's to move (flagged).
-    on_board = o.status in (OrderStatus.picked_up, OrderStatus.failed_delivery)
+    on_board = o.status in (OrderStatus.picked_up, OrderStatus.failed_delivery) or any(p.on_board for p in o.pickups)
     return not on_board or o.order_id in owner
 
 

@@ -28,7 +28,9 @@ def test_bench_dispatch_writes_the_agreed_json(database, tmp_path) -> None:
     )
     assert result.exit_code == 0, result.output
     (case,) = json.loads(out.read_text())["cases"]
-    assert set(case) == {"orders", "couriers", "time_limit_s", "cycle_s", "solve_s", "vrp", "greedy"}
+    agreed = {"orders", "couriers", "time_limit_s", "cycle_s", "solve_s", "vrp", "greedy"}
+    assert set(case) == agreed | {"read_s", "write_s", "load_avg_1m"}
+    assert case["cycle_s"] >= case["read_s"] + case["solve_s"] + case["write_s"] - 0.01
     assert (case["orders"], case["couriers"], case["time_limit_s"]) == (12, 4, 0.3)
     for policy in ("vrp", "greedy"):
         assert set(case[policy]) == {"travel_s", "lateness_s", "unassigned"}

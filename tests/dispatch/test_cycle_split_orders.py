@@ -112,3 +112,22 @@ def test_a_split_order_is_picked_up_with_its_last_part_and_stays_on_its_courier(
 
     stop_events.picked_up(db_session, user_id=user.id, stop_id=pickups[1].id, bags=1)
     assert db_session.get(Order, oid).status is OrderStatus.picked_up
+
+
+def test_a_courier_going_offline_keeps_a_half_collected_split_order(db_session, fleet) -> None:
+    from dispatch import couriers
+
+    first = fw.add_courier(db_session, fleet)
+    oid = _split_order(db_session, fleet)
+    _pack_all(db_session, fleet, oid)
+    _run(db_session, fleet)
+    pickup = next(s for s in _stops(db_session, oid) if s.kind is StopKind.pickup)
+    stop_events.picked_up(db_session, user_id=fleet.users[first.id].id, stop_id=pickup.id, bags=1)
+
+    out = couriers.take_offline(db_session, courier_id=first.id, reason="phone died")
+    assert out.on_board == [oid]
+    fw.add_courier(db_session, fleet)
+    _run(db_session, fleet)
+    # Half of it is on the offline courier's bike: nobody else is sent to the stores for it.
+    assert db_session.get(OrderAssignment, oid).courier_id == first.id
+    assert not [s for s in _stops(db_session, oid) if s.status is StopStatus.pending and s.courier_id != first.id]
