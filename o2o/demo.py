@@ -17,20 +17,27 @@ from core.settings import Settings, get_settings
 from o2o.seed import DEMO_PASSWORD
 
 READY_TIMEOUT_S = 60
+# The live city: a working day at 30× real time (a virtual hour every two minutes), with a
+# fleet small enough that the simulation keeps pace on a 2-core laptop next to API and worker.
+LIVE_ARGS = ("--live", "--scenario", "city_day", "--scale", "0.05", "--speed", "30", "--policy", "greedy")
+PAGES = ("customer", "courier", "staff", "ops")
 
 
 @dataclass
 class Processes:
     running: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    optional: set[str] = field(default_factory=set)  # may finish without stopping the demo
 
-    def start(self, name: str, args: list[str], log_path: str) -> None:
+    def start(self, name: str, args: list[str], log_path: str, *, optional: bool = False) -> None:
         log = open(log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         # Own process group: Ctrl-C is handled once, here, and children are stopped in order.
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.running.append((name, proc))
+        if optional:
+            self.optional.add(name)
 
     def dead(self) -> list[str]:
-        return [name for name, proc in self.running if proc.poll() is not None]
+        return [name for name, proc in self.running if proc.poll() is not None and name not in self.optional]
 
     def stop(self) -> None:
         for _name, proc in reversed(self.running):
@@ -76,6 +83,40 @@ def _seed_first_time(bar: Progress) -> None:
         bar.update(step, description="Demo city seeded", total=1, completed=1)
 
 
+def _prepare_streets(bar: Progress) -> None:
+    """Build the city's street graph for every vehicle now (cached on disk for later runs), so that
+    the live simulation's couriers start riding seconds after it starts."""
+    from o2o.simulate_run import street_graph
+    from routing.types import PROFILES
+
+    step = bar.add_task("Preparing the city's street graph (first time only)", total=None)
+    graph = street_graph(None, seed=1)
+    for profile in PROFILES:
+        graph.prepare(profile)
+    bar.update(step, description="Street graph ready", total=1, completed=1)
+
+
+def _print_welcome(console: Console, settings: Settings, tag: str, logs: object) -> None:
+    from simulations.world import SIM_DOMAIN
+
+    base = f"http://{settings.host}:{settings.port}"
+    console.print("\n[bold green]O2O Dispatch is running[/bold green], with a live city simulation at 30× speed. Open:")
+    for page in PAGES:
+        console.print(f"  {page:<10} {base}/app/{page}")
+    console.print(f"  API docs   {base}/docs    metrics {base}/metrics")
+    console.print(f"Sign in (password [bold]{DEMO_PASSWORD}[/bold] for all):")
+    logins = (
+        ("customer", "customer1@o2o.example"),
+        ("courier", f"courier0.{tag}@{SIM_DOMAIN}  (a simulated courier: watch their route)"),
+        ("staff", "staff.ds-01@o2o.example"),
+        ("dispatcher", "dispatcher@o2o.example"),
+        ("admin", "admin@o2o.example"),
+    )
+    for role, email in logins:
+        console.print(f"  {role:<10} {email}")
+    console.print(f"Logs in {logs} (the simulation's progress: simulation.log). Press Ctrl-C to stop.")
+
+
 def run_demo(console: Console) -> int:
     from o2o import stack
     from o2o.migrate import upgrade
@@ -96,6 +137,7 @@ def run_demo(console: Console) -> int:
             upgrade()
             bar.update(step, description="Database migrated")
             _seed_first_time(bar)
+            _prepare_streets(bar)
             processes.start(
                 "api",
                 [
@@ -151,14 +193,14 @@ def run_demo(console: Console) -> int:
         if not ready:
             console.print(f"[red]The demo did not become ready; see the logs in {logs}[/red]")
             return 1
-        base = f"http://{settings.host}:{settings.port}"
-        console.print("\n[bold green]O2O Dispatch is running.[/bold green] Open:")
-        console.print(f"  API docs     {base}/docs")
-        console.print(f"  Readiness    {base}/readyz")
-        console.print(f"  Metrics      {base}/metrics")
-        console.print(f"  Network map  {base}/ops/network.geojson  (sign in as a dispatcher first)")
-        console.print(f"Demo accounts: admin@o2o.example / dispatcher@o2o.example, password {DEMO_PASSWORD}")
-        console.print(f"Logs in {logs}. Press Ctrl-C to stop.")
+        tag = f"d{int(time.time()) % 10**8}"
+        processes.start(
+            "simulation",
+            [python, "-m", "o2o", "simulate", *LIVE_ARGS, "--tag", tag],
+            str(logs / "simulation.log"),
+            optional=True,
+        )
+        _print_welcome(console, settings, tag, logs)
         while not processes.dead():
             time.sleep(0.5)
         console.print(f"[red]{', '.join(processes.dead())} stopped unexpectedly; see {logs}[/red]")

@@ -4,6 +4,7 @@ against the demo's database; registered on the `o2o` command by the CLI module."
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -58,10 +59,19 @@ def command(
         int | None, typer.Option(min=5, max=24 * 60, help="Shorten the run to this many minutes.")
     ] = None,
     time_limit: Annotated[float, typer.Option(min=0.1, max=60, help="Solver time limit per dispatch cycle (s).")] = 1.0,
+    tag: Annotated[
+        str | None,
+        typer.Option(hidden=True, help="Suffix of the simulated accounts' e-mails (the demo names its courier login)."),
+    ] = None,
+    cycle_s: Annotated[
+        float, typer.Option(min=5, max=600, help="Dispatch cycle period per zone, in virtual seconds.")
+    ] = 30.0,
 ) -> None:
     """Simulate a city in virtual time against the real services; print and write the KPIs."""
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"expected one of {', '.join(SCENARIO_NAMES)}", param_hint="--scenario")
+    if tag is not None and not re.fullmatch(r"[a-z0-9]{1,12}", tag):
+        raise typer.BadParameter("1–12 lower-case letters or digits", param_hint="--tag")
     policies = _policies(policy, compare)
     if live and len(policies) > 1:
         raise typer.BadParameter("--live runs one policy", param_hint="--compare")
@@ -82,6 +92,8 @@ def command(
                 live=live,
                 speed=speed,
                 time_limit_s=time_limit,
+                cycle_period_s=cycle_s,
+                tag=tag,
                 progress=_progress_display(f"{scenario} seed {seed} {name}"),
             )
         )

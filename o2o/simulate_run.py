@@ -8,9 +8,11 @@ import math
 import os
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from bench.database import bench_database
+from core import clock
 from core.db import engine_for, session_scope
 from core.settings import get_settings
 from dispatch.config import Policy
@@ -45,6 +47,8 @@ def one(
     live: bool,
     speed: float,
     time_limit_s: float,
+    cycle_period_s: float = 30.0,
+    tag: str | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> RunResult:
     options = Options(
@@ -52,13 +56,17 @@ def one(
         seed=seed,
         policy=policy,
         time_limit_s=time_limit_s,
+        cycle_period_s=cycle_period_s,
         live_speed=speed if live else None,
         ping_chunk_s=max(5.0, math.ceil(speed / 3)) if live else 120.0,
         ping_every_s=5.0 if live else 15.0,
-        tag=uuid.uuid4().hex[:6] if live else f"s{seed}",
+        tag=tag or (uuid.uuid4().hex[:6] if live else f"s{seed}"),
+        password=seeding.DEMO_PASSWORD if live else None,
     )
     graph = street_graph(osm, seed=seed)
     if live:
+        scenario = scenario.starting(clock.now().replace(second=0, microsecond=0))
+        options = replace(options, scenario=scenario)
         settings = get_settings()
         if settings.uses_private_stack:
             from o2o import stack

@@ -33,7 +33,6 @@ from simulations.runtime import Sim
 from simulations.scenarios import Scenario
 from simulations.world import World, build
 
-TAIL_S = 1800  # after the last order: time for the couriers to deliver what is open
 PROGRESS_EVERY_S = 60
 
 
@@ -44,10 +43,13 @@ class Options:
     policy: Policy
     time_limit_s: float = 1.0
     cycle_period_s: float = 30.0
+    cycle_min_gap_s: float = 10.0
+    tail_s: float = 1800.0  # after the last order: time for the couriers to deliver what is open
     ping_every_s: float = 15.0
     ping_chunk_s: float = 120.0  # pings are sent in batches covering this much riding
     live_speed: float | None = None  # None: as fast as possible; else virtual seconds per real second
     tag: str = "sim"
+    password: str | None = None  # of the simulated accounts (live demo: the demo password)
 
 
 @dataclass
@@ -108,9 +110,16 @@ def run(
     try:
         with clock.use_clock(sim.now), ids:
             with sim.step() as session:
-                world = build(session, scenario, sim.stream("world"), tag=options.tag)
+                world = build(
+                    session,
+                    scenario,
+                    sim.stream("world"),
+                    tag=options.tag,
+                    password=options.password,
+                    live=options.live_speed is not None,
+                )
             riders = _start(sim, world, options, travel, graph)
-            end_s = scenario.duration_s + TAIL_S
+            end_s = scenario.duration_s + options.tail_s
             if on_progress is not None:
                 env.process(_report(sim, riders, end_s, on_progress))
             env.run(until=end_s)
@@ -140,6 +149,7 @@ def _start(sim: Sim, world: World, options: Options, travel: TravelTimes, graph:
         time_limit_s=options.time_limit_s,
         travel=travel,
         period_s=options.cycle_period_s,
+        min_gap_s=options.cycle_min_gap_s,
     )
     for zone_id in world.zones:
         env.process(dispatchers.run(zone_id))

@@ -37,9 +37,16 @@ class Scenario:
     cancel_share: float = 0.02  # customers who cancel within minutes of ordering
     offline_share: float = 0.05  # couriers who end their shift early
     break_share: float = 0.3  # couriers who take one break (when idle) in a long shift
+    start_at: datetime | None = None  # live runs start now; others on the fixed DAY
+
+    def starting(self, at: datetime) -> Scenario:
+        """The same scenario starting at `at` (a live run starts at the wall clock's now)."""
+        return replace(self, start_at=at, start_hour_utc=at.hour + at.minute / 60)
 
     @property
     def start(self) -> datetime:
+        if self.start_at is not None:
+            return self.start_at
         return DAY.replace(hour=int(self.start_hour_utc), minute=round(self.start_hour_utc % 1 * 60))
 
     def scaled(self, factor: float, *, duration_s: int | None = None) -> Scenario:

@@ -76,9 +76,18 @@ class World:
         return next((s for s in self.stores if s.id == location_id), None)
 
 
-def build(session: Session, scenario: Scenario, rng: random.Random, *, tag: str) -> World:
-    """Everything the run needs; `tag` keeps codes and e-mails unique when a database is reused."""
-    password_hash = hash_password(uuid.uuid4().hex)
+def build(
+    session: Session,
+    scenario: Scenario,
+    rng: random.Random,
+    *,
+    tag: str,
+    password: str | None = None,
+    live: bool = False,
+) -> World:
+    """Everything the run needs; `tag` keeps codes and e-mails unique when a database is reused.
+    `password` lets people sign in as the simulated couriers (the demo's); random otherwise."""
+    password_hash = hash_password(password or uuid.uuid4().hex)
     shops = _shops(session)
     if not shops:
         raise ValueError("the database holds no stores with service zones: seed a network first")
@@ -100,6 +109,10 @@ def build(session: Session, scenario: Scenario, rng: random.Random, *, tag: str)
             ),
         )
         zones.append(zone.id)
+        if live:
+            # Planned by the simulation in its own (faster) virtual time: beat's ticks, which
+            # plan every active zone on the wall clock, leave these alone.
+            fleet.get_zone(session, zone.id).active = False
         for m in members:
             staff = User(
                 email=f"staff.{m.code.lower()}.{tag}@{SIM_DOMAIN}",

@@ -1,4 +1,5 @@
-"""`o2o demo` serves a ready API and leaves nothing running after Ctrl-C."""
+"""`o2o demo` serves a ready API, runs a live city whose couriers ping through the real ping
+service, and leaves nothing running after Ctrl-C."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from core.settings import PROJECT_ROOT
 
@@ -36,6 +37,11 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
+
+
+def _positions(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM courier_positions")).scalar_one())
 
 
 def test_demo_becomes_ready_and_ctrl_c_stops_everything(committed_db: Engine) -> None:
@@ -64,14 +70,22 @@ def test_demo_becomes_ready_and_ctrl_c_stops_everything(committed_db: Engine) ->
     reader.start()
     docs_url = f"http://127.0.0.1:{port}/docs"
     try:
-        deadline = time.monotonic() + 90
+        # Seeding the city and (the first time) preparing its street graph come first.
+        deadline = time.monotonic() + 240
         while time.monotonic() < deadline and demo.poll() is None and not any(docs_url in line for line in lines):
             time.sleep(0.2)
         assert any(docs_url in line for line in lines), "the demo never printed its URLs:\n" + "".join(lines)
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
         assert httpx.get(docs_url, timeout=5).status_code == 200
+        assert any(f"http://127.0.0.1:{port}/app/ops" in line for line in lines)
+        assert any("courier0." in line for line in lines), "no courier login printed"
         children = _children(demo.pid)
-        assert len(children) == 3  # api, worker, beat
+        assert len(children) == 4  # api, worker, beat, the live simulation
+        # The live simulation's couriers ride and ping: their positions reach the database.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and _positions(committed_db) < 10:
+            time.sleep(1)
+        assert _positions(committed_db) >= 10, "no courier moved:\n" + "".join(lines)
 
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=60)

@@ -15,7 +15,7 @@ from o2o.models import Base
 from simulations.run import Options, RunResult, run
 from simulations.scenarios import SCENARIOS, Scenario
 
-# ~15 orders in 15 minutes, 6 couriers, then the half-hour tail to deliver them.
+# ~15 orders in 15 minutes, 6 couriers, then 20 minutes to deliver them.
 TINY = SCENARIOS["lunch_peak"].scaled(0.05, duration_s=900)
 
 
@@ -34,6 +34,11 @@ def simulate(committed_db: Engine) -> Callable[..., RunResult]:
         empty(committed_db)
         with session_scope(committed_db) as session:
             seeding.seed(session, seed=seed, center=None, osm=None, skus=40)
-        return run(url, Options(scenario=scenario, seed=seed, policy=policy, time_limit_s=0.3, **options))
+        return run(
+            url,
+            Options(
+                scenario=scenario, seed=seed, policy=policy, time_limit_s=0.3, tail_s=1200, cycle_period_s=60, **options
+            ),
+        )
 
     return _run
