@@ -59,6 +59,9 @@ def command(
         int | None, typer.Option(min=5, max=24 * 60, help="Shorten the run to this many minutes.")
     ] = None,
     time_limit: Annotated[float, typer.Option(min=0.1, max=60, help="Solver time limit per dispatch cycle (s).")] = 1.0,
+    tail: Annotated[
+        int, typer.Option(min=0, max=240, help="Minutes after the last order for deliveries to finish.")
+    ] = 30,
     tag: Annotated[
         str | None,
         typer.Option(hidden=True, help="Suffix of the simulated accounts' e-mails (the demo names its courier login)."),
@@ -79,24 +82,21 @@ def command(
     configure_logging("WARNING")  # thousands of orders: the services' info lines would bury the progress bar
     if scale != 1.0 or minutes is not None:
         chosen = chosen.scaled(scale, duration_s=minutes * 60 if minutes else None)
-    from o2o import simulate_run
+    from o2o.simulate_run import Request, runs
 
-    results = []
-    for name in policies:
-        results.append(
-            simulate_run.one(
-                chosen,
-                seed=seed,
-                policy=name,
-                osm=osm,
-                live=live,
-                speed=speed,
-                time_limit_s=time_limit,
-                cycle_period_s=cycle_s,
-                tag=tag,
-                progress=_progress_display(f"{scenario} seed {seed} {name}"),
-            )
-        )
+    request = Request(
+        scenario=chosen,
+        seed=seed,
+        policies=policies,
+        osm=osm,
+        live=live,
+        speed=speed,
+        time_limit_s=time_limit,
+        cycle_period_s=cycle_s,
+        tag=tag,
+        tail_s=tail * 60.0,
+    )
+    results = runs(request, _progress_display)
     _print(results)
     document: dict[str, Any] = (
         results[0].contract() if len(results) == 1 else {"runs": {r.options.policy: r.contract() for r in results}}

@@ -7,11 +7,16 @@ from __future__ import annotations
 import math
 import os
 import uuid
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench.database import bench_database
+import psycopg
+from psycopg import sql
+from sqlalchemy import make_url
+
+from bench.database import bench_database, libpq_url
 from core import clock
 from core.db import engine_for, session_scope
 from core.settings import get_settings
@@ -38,45 +43,86 @@ def street_graph(osm: Path | None, *, seed: int) -> StreetGraph:
     return StreetGraph.from_network(network, cache_dir=cache)
 
 
-def one(
-    scenario: Scenario,
-    *,
-    seed: int,
-    policy: Policy,
-    osm: Path | None,
-    live: bool,
-    speed: float,
-    time_limit_s: float,
-    cycle_period_s: float = 30.0,
-    tag: str | None = None,
-    progress: Callable[[Progress], None] | None = None,
-) -> RunResult:
-    options = Options(
-        scenario=scenario,
-        seed=seed,
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What `o2o simulate` asked for."""
+
+    scenario: Scenario
+    seed: int
+    policies: list[Policy]
+    osm: Path | None = None
+    live: bool = False
+    speed: float = 30.0
+    time_limit_s: float = 1.0
+    cycle_period_s: float = 30.0
+    tag: str | None = None
+    tail_s: float = 1800.0
+
+
+def runs(request: Request, progress: Callable[[str], Callable[[Progress], None]]) -> list[RunResult]:
+    """One run per policy. Each gets its own copy of one freshly seeded city (so the policies meet
+    exactly the same network and stock); `--live` runs once in the demo's database instead.
+    `progress(title)` gives the display for one run."""
+    graph = street_graph(request.osm, seed=request.seed)
+    if request.live:
+        return [_live(request, graph, progress(f"live {request.scenario.name}"))]
+    results = []
+    name = f"o2o_sim_{os.getpid()}"
+    with bench_database(f"{name}_city") as city_url:
+        engine = engine_for(city_url)
+        with session_scope(engine) as session:
+            seeding.seed(session, seed=request.seed, center=None, osm=request.osm)
+        engine.dispose()  # a template database must have no connections
+        for policy in request.policies:
+            options = _options(request, policy)
+            with _copy_of(city_url, f"{name}_{policy}") as url:
+                title = f"{request.scenario.name} seed {request.seed} {policy}"
+                results.append(run(url, options, graph=graph, on_progress=progress(title)))
+    return results
+
+
+def _options(request: Request, policy: Policy) -> Options:
+    live = request.live
+    return Options(
+        scenario=request.scenario,
+        seed=request.seed,
         policy=policy,
-        time_limit_s=time_limit_s,
-        cycle_period_s=cycle_period_s,
-        live_speed=speed if live else None,
-        ping_chunk_s=max(5.0, math.ceil(speed / 3)) if live else 120.0,
+        time_limit_s=request.time_limit_s,
+        cycle_period_s=request.cycle_period_s,
+        tail_s=request.tail_s,
+        live_speed=request.speed if live else None,
+        # Live: pings every few real seconds, so that maps move smoothly.
+        ping_chunk_s=max(5.0, math.ceil(request.speed / 3)) if live else 120.0,
         ping_every_s=5.0 if live else 15.0,
-        tag=tag or (uuid.uuid4().hex[:6] if live else f"s{seed}"),
+        tag=request.tag or (uuid.uuid4().hex[:6] if live else f"s{request.seed}"),
         password=seeding.DEMO_PASSWORD if live else None,
     )
-    graph = street_graph(osm, seed=seed)
-    if live:
-        scenario = scenario.starting(clock.now().replace(second=0, microsecond=0))
-        options = replace(options, scenario=scenario)
-        settings = get_settings()
-        if settings.uses_private_stack:
-            from o2o import stack
 
-            stack.up(settings.stack, databases=(settings.database_name,))
-        return run(settings.effective_database_url(), options, graph=graph, on_progress=progress)
-    with bench_database(f"o2o_sim_{os.getpid()}_{policy}") as url:
-        with session_scope(engine_for(url)) as session:
-            seeding.seed(session, seed=seed, center=None, osm=osm)
-        try:
-            return run(url, options, graph=graph, on_progress=progress)
-        finally:
-            engine_for(url).dispose()
+
+def _live(request: Request, graph: StreetGraph, progress: Callable[[Progress], None]) -> RunResult:
+    scenario = request.scenario.starting(clock.now().replace(second=0, microsecond=0))
+    options = replace(_options(request, request.policies[0]), scenario=scenario)
+    settings = get_settings()
+    if settings.uses_private_stack:
+        from o2o import stack
+
+        stack.up(settings.stack, databases=(settings.database_name,))
+    return run(settings.effective_database_url(), options, graph=graph, on_progress=progress)
+
+
+@contextmanager
+def _copy_of(template_url: str, name: str) -> Iterator[str]:
+    """A database cloned from `template_url` (PostgreSQL copies the files: far faster than seeding
+    again), dropped afterwards."""
+    admin = libpq_url(make_url(template_url).set(database="postgres").render_as_string(hide_password=False))
+    template = make_url(template_url).database or ""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+    url = make_url(template_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -1,0 +1,65 @@
+"""`o2o simulate`: the JSON contract, the report files, and clear errors for bad options."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from o2o.cli import app
+
+RUN_KEYS = {"scenario", "seed", "policy", "wall_s", "virtual_s", "orders", "kpis"}
+KPI_KEYS = {
+    "click_to_door_p50_min",
+    "click_to_door_p90_min",
+    "on_time_pct",
+    "orders_per_courier_hour",
+    "km_per_order",
+    "courier_utilisation_pct",
+    "stockouts",
+    "split_orders",
+    "dispatch_cycle_p99_s",
+}
+
+
+def test_compare_writes_both_runs_in_the_contract_and_a_report(committed_db, tmp_path) -> None:
+    out, report = tmp_path / "kpis.json", tmp_path / "report"
+    args = ["simulate", "--scenario", "lunch_peak", "--seed", "4", "--compare", "greedy,vrp", "--scale", "0.02"]
+    args += ["--minutes", "5", "--tail", "10", "--cycle-s", "60", "--time-limit", "0.2"]
+    result = CliRunner().invoke(app, [*args, "--json", str(out), "--out", str(report)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    assert set(document) == {"runs"}
+    assert set(document["runs"]) == {"greedy", "vrp"}
+    for policy, run in document["runs"].items():
+        assert set(run) >= RUN_KEYS
+        assert set(run["kpis"]) == KPI_KEYS
+        assert (run["scenario"], run["seed"], run["policy"]) == ("lunch_peak", 4, policy)
+        assert run["virtual_s"] == 15 * 60
+        assert run["orders"] > 0
+    # Both policies met the same city and the same customers.
+    assert document["runs"]["greedy"]["orders"] == document["runs"]["vrp"]["orders"]
+    markdown = (report / "report.md").read_text()
+    assert "| on_time_pct |" in markdown
+    for name in ("orders", "click_to_door", "utilisation", "map"):
+        for policy in ("greedy", "vrp"):
+            assert (report / f"{name}-{policy}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "rush_hour"], "lunch_peak"),
+        (["--policy", "fastest"], "greedy"),
+        (["--compare", "greedy,greedy"], "two different policies"),
+        (["--live", "--compare", "greedy,vrp"], "one policy"),
+        (["--scale", "0"], "--scale"),
+        (["--tag", "Not Valid"], "lower-case"),
+    ],
+)
+def test_bad_options_are_clear_errors_not_tracebacks(args, message) -> None:
+    result = CliRunner().invoke(app, ["simulate", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
