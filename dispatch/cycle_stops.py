@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from dispatch import after_commit
+from dispatch.cycle_bulk import insert_rows, update_rows
 from dispatch.cycle_read import OrderRow
 from dispatch.fleet_models import ON_SHIFT, Courier, CourierStatus, Shift, ShiftStatus
 from dispatch.models import OrderFulfilment
@@ -37,7 +38,7 @@ def write_stops(
 ) -> None:
     """Stops are updated in place (ids stay), created for new work, deleted when work moved away.
 
-    Set-based: one DELETE, one multi-row INSERT, one executemany UPDATE of only the stops whose
+    Set-based: one DELETE, one INSERT, one UPDATE (`dispatch.cycle_bulk`) of only the stops whose
     sequence or times changed, and at most two courier-status UPDATEs — a fixed number of round
     trips whatever the zone's size (per-stop and per-courier statements dominated the cycle).
     """
@@ -101,19 +102,18 @@ def write_stops(
         if old is None:
             new_rows.append(_new_stop(route.id, courier, rows[oid], seq, s))
         elif old[1:] != (seq, s.arrival, s.departure):
-            changed.append({"sid": old[0], "seq": seq, "arr": s.arrival, "dep": s.departure})
-    if changed:
-        table = RouteStop.__table__
-        session.execute(
-            update(table)  # type: ignore[arg-type]
-            .where(table.c.id == bindparam("sid"))
-            .values(seq=bindparam("seq"), planned_arrival_at=bindparam("arr"), planned_departure_at=bindparam("dep")),
-            changed,
-        )
-    if new_rows:
-        # Core, not ORM bulk insert: the ORM path sent one INSERT per stop here (its rows differ
-        # in which columns are NULL); Core sends one executemany, pipelined by psycopg.
-        session.execute(insert(RouteStop.__table__), new_rows)  # type: ignore[arg-type]
+            changed.append(
+                {"id": old[0], "seq": seq, "planned_arrival_at": s.arrival, "planned_departure_at": s.departure}
+            )
+    table = RouteStop.__table__
+    update_rows(
+        session,
+        table,  # type: ignore[arg-type]
+        changed,
+        keys=["id"],
+        values=["seq", "planned_arrival_at", "planned_departure_at"],
+    )
+    insert_rows(session, table, new_rows)  # type: ignore[arg-type]
     if changed:
         # Stop objects loaded earlier in the same session (a caller's, not this cycle's) must not
         # keep the old seq and times; nothing else is expired, routes are still used below.
@@ -171,16 +171,15 @@ def expected_arrivals(
 ) -> None:
     """Staff pick so that packing ends when the courier arrives: tell them when that is."""
     arrivals = [
-        {"o": s.order_id, "loc": s.location_id, "at": s.arrival}
+        {"order_id": s.order_id, "location_id": s.location_id, "courier_expected_at": s.arrival}
         for c, stops in planned.items()
         for s in stops
         if s.kind is StopKind.pickup and owner.get(s.order_id) == c
     ]
-    if arrivals:
-        table = OrderFulfilment.__table__
-        session.execute(
-            update(table)  # type: ignore[arg-type]
-            .where(table.c.order_id == bindparam("o"), table.c.location_id == bindparam("loc"))
-            .values(courier_expected_at=bindparam("at")),
-            arrivals,
-        )
+    update_rows(
+        session,
+        OrderFulfilment.__table__,  # type: ignore[arg-type]
+        arrivals,
+        keys=["order_id", "location_id"],
+        values=["courier_expected_at"],
+    )

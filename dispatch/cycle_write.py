@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from core import clock
 from dispatch import after_commit
 from dispatch import fleet_repository as repo
 from dispatch.config import get_dispatch_settings
+from dispatch.cycle_bulk import insert_rows, update_rows
 from dispatch.cycle_read import OrderRow
 from dispatch.cycle_stops import expected_arrivals, write_stops
 from dispatch.dispatch_explain import Explanation
@@ -107,9 +108,11 @@ def apply(
             expires = now + offer_timeout if offer else None
             values = {"courier_id": courier, "state": state, "offer_expires_at": expires, "since": now}
             if a is None:
-                new_rows.append({"order_id": oid, "pod_policy": _pod_policy(row), **values})
+                new_rows.append(
+                    {"order_id": oid, "pod_policy": _pod_policy(row), "pinned": False, "attempts": 0, **values}
+                )
             else:
-                moved_rows.append({"oid": oid, **values})
+                moved_rows.append({"order_id": oid, **values})
             if expires is not None:
                 offered.append((courier, oid, expires))
         owner[oid] = courier
@@ -138,24 +141,18 @@ def _write_assignments(
     new_rows: list[dict[str, object]],
     moved_rows: list[dict[str, object]],
 ) -> None:
-    """One DELETE, one executemany INSERT and one executemany UPDATE, whatever the zone's size."""
+    """One DELETE, one INSERT and one UPDATE, whatever the zone's size."""
     table = OrderAssignment.__table__
     if released:
         session.execute(delete(table).where(table.c.order_id.in_(released)))  # type: ignore[arg-type]
-    if new_rows:
-        session.execute(insert(table), new_rows)  # type: ignore[arg-type]
-    if moved_rows:
-        session.execute(
-            update(table)  # type: ignore[arg-type]
-            .where(table.c.order_id == bindparam("oid"))
-            .values(
-                courier_id=bindparam("courier_id"),
-                state=bindparam("state"),
-                offer_expires_at=bindparam("offer_expires_at"),
-                since=bindparam("since"),
-            ),
-            moved_rows,
-        )
+    insert_rows(session, table, new_rows)  # type: ignore[arg-type]
+    update_rows(
+        session,
+        table,  # type: ignore[arg-type]
+        moved_rows,
+        keys=["order_id"],
+        values=["courier_id", "state", "offer_expires_at", "since"],
+    )
     if released or moved_rows:
         # Assignment objects a caller loaded in this session must not keep the old courier.
         for obj in list(session.identity_map.values()):
@@ -247,6 +244,6 @@ def _record(
         for oid, why in set_aside.items()
     ]
     if rows:
-        session.execute(insert(DispatchExplanation.__table__), rows)  # type: ignore[arg-type]
+        insert_rows(session, DispatchExplanation.__table__, rows)  # type: ignore[arg-type]
     run.write_s = round(time.perf_counter() - write_started, 4)
     return run

@@ -3,7 +3,7 @@ take a courier offline (bulk reassignment)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -80,12 +80,41 @@ def test_operator_sets_up_zone_vehicle_courier_and_shift_and_the_courier_starts(
     assert [(c["display_name"], c["status"]) for c in listed] == [("Rider", "available")]
 
 
+def test_in_a_zone_allowing_ad_hoc_shifts_a_courier_starts_without_a_planned_one(client, db_session, ops) -> None:
+    zone = client.post(
+        "/ops/dispatch-zones", json={"code": "ADHOC", "name": "Ad hoc", "adhoc_shift_minutes": 120}, headers=ops
+    )
+    assert zone.status_code == 201, zone.text
+    assert zone.json()["adhoc_shift_minutes"] == 120
+    zone_id = zone.json()["id"]
+    vehicle = client.post(
+        "/ops/vehicles",
+        json={"label": "B-9", "kind": "bike", "capacity_units": 4, "capacity_kg": 20, "zone_id": zone_id},
+        headers=ops,
+    )
+    courier = client.post(
+        "/ops/couriers",
+        json={"email": "adhoc@example.test", "password": "a long password", "display_name": "Ad", "zone_id": zone_id},
+        headers=ops,
+    )
+    assert courier.status_code == 201, courier.text
+    token = client.post("/auth/token", json={"email": "adhoc@example.test", "password": "a long password"})
+    h = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    started = client.post("/courier/shift/start", json={"vehicle": vehicle.json()["id"]}, headers=h)
+    assert started.status_code == 200, started.text
+    body = started.json()
+    assert body["status"] == "active"
+    span = datetime.fromisoformat(body["planned_end"]) - datetime.fromisoformat(body["planned_start"])
+    assert span == timedelta(minutes=120)
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
         ("/ops/vehicles", {"label": "X", "kind": "bike", "capacity_units": 0, "capacity_kg": 10, "zone_id": "0" * 32}),
         ("/ops/vehicles", {"label": "X", "kind": "tank", "capacity_units": 2, "capacity_kg": 10, "zone_id": "0" * 32}),
         ("/ops/dispatch-zones", {"code": "", "name": "x"}),
+        ("/ops/dispatch-zones", {"code": "Z1", "name": "x", "adhoc_shift_minutes": 721}),
         ("/ops/orders/00000000-0000-0000-0000-000000000000/assign", {"courier": "nope"}),
     ],
 )
