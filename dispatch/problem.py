@@ -39,7 +39,6 @@ from routing.problem import TIME_MAX
 from routing.types import Point, Profile
 
 OTHER_ZONE = "split order with a part at a store of another dispatch zone; assign it by hand"
-NO_POSITION_NO_STORE = "courier has no position and the zone no store"
 _BIG = 10_000  # cold-box capacity of a vehicle that has one: only the bags dimension limits it
 
 

@@ -9,12 +9,13 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from core.auth.models import Role
 from dispatch import cycle, picking, repository, stop_events
 from dispatch.models import Order, OrderStatus
 from dispatch.route_models import DispatchExplanation, OrderAssignment, RouteStop, StopKind, StopStatus
 from dispatch.schemas import PackIn, PickLineIn
 from tests.dispatch import fleet_world as fw
-from tests.factories import create_sku, place_order, stock
+from tests.factories import create_location, create_sku, create_user, place_order, stock
 
 DOOR = (52.519, 13.407)
 
@@ -131,3 +132,21 @@ def test_a_courier_going_offline_keeps_a_half_collected_split_order(db_session, 
     # Half of it is on the offline courier's bike: nobody else is sent to the stores for it.
     assert db_session.get(OrderAssignment, oid).courier_id == first.id
     assert not [s for s in _stops(db_session, oid) if s.status is StopStatus.pending and s.courier_id != first.id]
+
+
+def test_a_split_order_with_a_store_in_another_zone_is_left_to_operators(db_session, fleet) -> None:
+    fw.add_courier(db_session, fleet)
+    elsewhere = create_location(db_session, lat=52.519, lon=13.409)  # a store of no dispatch zone
+    only = [create_sku(db_session, price_minor=300) for _ in range(2)]
+    stock(db_session, fleet.stores[0], only[0], 50)
+    stock(db_session, elsewhere, only[1], 50)
+    db_session.flush()
+    body = place_order(db_session, customer=fleet.customer, lines=[(sku, 1) for sku in only], lat=DOOR[0], lon=DOOR[1])
+    oid = uuid.UUID(body["id"])
+    assert {f.location_id for f in repository.fulfilments_of(db_session, [oid])} == {fleet.stores[0].id, elsewhere.id}
+    fleet.staff[elsewhere.id] = create_user(db_session, role=Role.staff, location_id=elsewhere.id)
+    _pack_all(db_session, fleet, oid)
+    _run(db_session, fleet)
+    assert db_session.get(OrderAssignment, oid) is None
+    why = db_session.scalars(select(DispatchExplanation.decision).where(DispatchExplanation.order_id == oid)).one()
+    assert "another dispatch zone" in why
