@@ -104,6 +104,9 @@ def test_order_travels_through_all_four_pages(browser: Browser, live_server: str
     courier.page.click("#arrive")
     courier.page.click("#picked-up")
     expect(courier.page.locator("#next-kind")).to_have_text("Deliver")
+    courier.page.click("#arrive")
+    expect(courier.page.locator("#arrive")).to_have_count(0)
+    expect(courier.page.locator("#next-stop")).not_to_contain_text("null")
     expect(customer.page.locator("#order-status")).to_have_text("picked up", timeout=20_000)
     pin = customer.page.locator("#pin").inner_text()
 

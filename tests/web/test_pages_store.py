@@ -35,6 +35,7 @@ class Store:
     order_id: str
     butter: uuid.UUID  # the substitute
     flour: uuid.UUID  # on its way from the DC
+    dispatcher: str
 
 
 @pytest.fixture
@@ -54,7 +55,8 @@ def store(live_server: str) -> Store:
         )
         transfers.dispatch_transfer(s, transfer_id=transfer.id)
         staff = create_user(s, role=Role.staff, location_id=shop.id)
-        return Store(shop.id, staff.email, customer.email, order["id"], butter.id, flour.id)
+        dispatcher = create_user(s, role=Role.dispatcher)
+        return Store(shop.id, staff.email, customer.email, order["id"], butter.id, flour.id, dispatcher.email)
 
 
 def _on_hand(location_id: uuid.UUID, sku_id: uuid.UUID) -> int:
@@ -80,14 +82,21 @@ def test_staff_substitute_the_customer_accepts_and_staff_receive_a_transfer(
     customer.page.locator("#orders").get_by_role("button", name="Open").click()
     customer.page.locator("#order").get_by_role("button", name="Accept").click()
     expect(customer.page.locator("#order")).to_contain_text("– approved")
+    expect(customer.page.locator("#order")).not_to_contain_text("null")
     expect(ticket).to_contain_text("(approved)", timeout=15_000)  # the pick list polls
+
+    ops = open_page(browser, f"{live_server}/app/ops/", phone=False)
+    sign_in(ops, store.dispatcher, DEFAULT_PASSWORD)
+    expect(ops.page.locator("#stock")).to_contain_text("12 units")
+    expect(ops.page.locator("#open-orders")).to_contain_text("picking")
 
     transfer = staff.page.locator("#transfers")
     expect(transfer).to_contain_text("12 units")
     transfer.get_by_role("button", name="Book receipt").click()
     expect(transfer).to_contain_text("Nothing on its way")
     assert _on_hand(store.store_id, store.flour) == 12
-    for person in (staff, customer):
+    expect(ops.page.locator("#stock")).to_contain_text("received", timeout=15_000)  # the panel polls
+    for person in (staff, customer, ops):
         assert person.errors == []
         person.context.close()
 

@@ -26,8 +26,13 @@ async function start() {
   const driver = new Driver(api, { getMap: () => map, send: (ping) => feed.send(ping) });
   const view = new RouteView(api, { nextCard, listCard, getMap: () => map, driver });
   driver.onMove = () => view.drawMap(view.stops || []);
+  // Socket pushes, polls and button presses all refresh; an answer to an older request must not
+  // overwrite a newer one (it would bring back buttons for a stop already done).
+  let generation = 0;
   const refresh = async () => {
+    const mine = ++generation;
     const route = await api.get("/courier/route");
+    if (mine !== generation) return;
     renderShift(route.status);
     view.render(route);
   };

@@ -1,6 +1,6 @@
 // The route as a list and on the map, with the next stop large and its buttons.
 
-import { h, busy, clock } from "../shared/ui.js";
+import { h, busy, clock, fill } from "../shared/ui.js";
 
 const OPEN = new Set(["pending", "arrived"]);
 const KIND = { pickup: "Pick up", dropoff: "Deliver", return: "Return to store" };
@@ -27,7 +27,7 @@ export class RouteView {
         : h("p", { class: "muted" }, route.status === "offline" ? "Start your shift to get orders." : "No stops yet – dispatch will send you work."),
     );
     const next = stops[0];
-    this.nextCard.replaceChildren(...(next ? this.nextStop(next) : [h("h2", {}, "Next stop"), h("p", { class: "muted" }, "Nothing to do right now.")]));
+    fill(this.nextCard, ...(next ? this.nextStop(next) : [h("h2", {}, "Next stop"), h("p", { class: "muted" }, "Nothing to do right now.")]));
   }
 
   drawMap(stops) {

@@ -1,6 +1,6 @@
 // My orders: the list, and the open order with its live tracking, PIN, substitutes, cancel and share.
 
-import { h, busy, clock, money, showError } from "../shared/ui.js";
+import { h, busy, clock, fill, money, showError } from "../shared/ui.js";
 import { Tracking } from "./tracking.js";
 
 const CANCELLABLE = new Set(["placed", "accepted", "picking", "packed", "assigned"]);
@@ -11,6 +11,7 @@ export class Orders {
     Object.assign(this, { api, card, list, getMap });
     this.tracking = null;
     this.order = null;
+    this.generation = 0;
   }
 
   async refreshList() {
@@ -43,14 +44,29 @@ export class Orders {
     }
   }
 
+  // A reload that started before the person acted answers with the old state: only the newest
+  // request may redraw the card.
   async reload() {
-    this.order = await this.api.get(`/customer/orders/${this.order.id}`);
-    this.render();
-    if (!LIVE.has(this.order.status)) {
-      this.tracking?.stop();
-      this.refreshList().catch(showError);
-    }
+    const mine = ++this.generation;
+    const order = await this.api.get(`/customer/orders/${this.order.id}`);
+    if (mine === this.generation) this.show(order);
     return this.order;
+  }
+
+  show(order) {
+    const changed = order.status !== this.order?.status;
+    this.order = order;
+    this.render();
+    if (!LIVE.has(order.status)) this.tracking?.stop();
+    if (changed) this.refreshList().catch(showError);
+  }
+
+  // Reloads started before or during the action are dropped (see reload).
+  async act(request) {
+    this.generation += 1;
+    const order = await request();
+    this.generation += 1;
+    this.show(order);
   }
 
   showLive(live) {
@@ -67,9 +83,7 @@ export class Orders {
     const cancel = CANCELLABLE.has(o.status)
       ? h("button", { type: "button", class: "danger", id: "cancel" }, "Cancel order") : null;
     cancel?.addEventListener("click", () => busy(cancel, async () => {
-      this.order = await this.api.post(`/customer/orders/${o.id}/cancel`, { reason: "changed my mind" });
-      this.tracking?.stop();
-      this.render();
+      await this.act(() => this.api.post(`/customer/orders/${o.id}/cancel`, { reason: "changed my mind" }));
     }));
     const share = LIVE.has(o.status) ? h("button", { type: "button", id: "share" }, "Share tracking link") : null;
     const shareOut = h("p", { class: "muted", id: "share-link" });
@@ -79,7 +93,8 @@ export class Orders {
       shareOut.replaceChildren(h("a", { href: url }, "Tracking link"), ` valid until ${clock(link.expires_at)}`);
       await navigator.clipboard?.writeText(url).catch(() => {});
     }));
-    this.card.replaceChildren(
+    fill(
+      this.card,
       h("div", { class: "spread" }, h("h2", {}, "Your order"), h("span", { class: "pill", id: "order-status", "data-status": o.status }, o.status.replace("_", " "))),
       h("p", {}, `Promised ${clock(o.promised_window.start)}–${clock(o.promised_window.end)} · ${money(o.price.total_minor, o.price.currency)}`),
       h("p", { class: "muted" }, h("span", { id: "eta" }), " ", h("span", { id: "stops-before" })),
@@ -95,8 +110,7 @@ export class Orders {
   line(line) {
     const sub = line.substitute;
     const decide = (decision) => (event) => busy(event.target, async () => {
-      this.order = await this.api.post(`/customer/orders/${this.order.id}/substitutions/${line.line_no}`, { decision });
-      this.render();
+      await this.act(() => this.api.post(`/customer/orders/${this.order.id}/substitutions/${line.line_no}`, { decision }));
     });
     return h("li", {},
       h("div", { class: "spread" }, h("span", {}, `${line.qty} × ${line.name}`), h("span", { class: "muted" }, line.state)),

@@ -16,6 +16,12 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+// replaceChildren would print a null child as the text "null"; optional parts are dropped.
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }
@@ -23,7 +29,8 @@ export function $(selector, root = document) {
 // The one place errors reach the person: problem+json title and detail, with its code.
 export function showError(err) {
   const banner = $("#error");
-  banner.replaceChildren(
+  fill(
+    banner,
     h("strong", {}, err.title || "Something went wrong"),
     err.detail || (!err.title && err.message) ? h("span", {}, " " + (err.detail || err.message)) : null,
     err.code ? h("code", {}, err.code) : null,

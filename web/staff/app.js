@@ -23,8 +23,12 @@ function start() {
   const transfers = new Transfers(api, transferCard);
   let locationId = null;
 
+  // Polls and button presses both refresh; only the newest answer may redraw.
+  let generation = 0;
   async function refresh() {
+    const mine = ++generation;
     const list = await api.get("/staff/picklist");
+    if (mine !== generation) return;
     locationId = list.location_id;
     const seen = new Set();
     for (const item of list.items) {
