@@ -11,6 +11,7 @@ order in it is expected later than it would be alone (beyond its deadline).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Sequence
 
 import numpy as np
@@ -67,22 +68,22 @@ def _riding_order(m: npt.NDArray[np.int64], store: int, batch: Sequence[Shipment
 def _next(
     m: npt.NDArray[np.int64], store: int, batch: Sequence[Shipment], pending: Sequence[Shipment], room: tuple[int, ...]
 ) -> Shipment | None:
-    """The pending order to add to `batch`, or None."""
-    last = batch[-1].delivery
-    load = [sum(d) for d in zip(*(s.demand for s in batch), strict=True)]
-    best: tuple[int, Shipment] | None = None
-    for s in pending:
-        if s.pickup_window[0] > batch[0].pickup_window[0] + WINDOW_S:
-            break  # sorted by ready time
-        if any(a + d > r for a, d, r in zip(load, s.demand, room, strict=True)):
-            continue
-        hop = int(m[last, s.delivery])
-        if hop > HOP_SHARE * int(m[store, s.delivery]) or (best is not None and hop >= best[0]):
-            continue
-        if _late(m, store, _riding_order(m, store, [*batch, s])) > _late(m, store, batch) + _late(m, store, [s]):
-            continue
-        best = (hop, s)
-    return None if best is None else best[1]
+    """The pending order to add to `batch` (the nearest door to its last that qualifies), or None."""
+    ready_by = batch[0].pickup_window[0] + WINDOW_S
+    window = list(itertools.takewhile(lambda s: s.pickup_window[0] <= ready_by, pending))  # sorted by ready
+    if not window:
+        return None
+    doors = np.fromiter((s.delivery for s in window), dtype=np.int64, count=len(window))
+    hops = m[batch[-1].delivery, doors]
+    load = np.sum([s.demand for s in batch], axis=0)
+    fits = np.all(load + np.asarray([s.demand for s in window]) <= np.asarray(room), axis=1)
+    ok = np.flatnonzero((hops <= HOP_SHARE * m[store, doors]) & fits)
+    late = _late(m, store, batch)
+    for i in ok[np.argsort(hops[ok], kind="stable")]:
+        s = window[int(i)]
+        if _late(m, store, _riding_order(m, store, [*batch, s])) <= late + _late(m, store, [s]):
+            return s
+    return None
 
 
 def _late(m: npt.NDArray[np.int64], store: int, batch: Sequence[Shipment]) -> int:
