@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from dispatch.tracking import POSITION_VISIBLE
@@ -39,8 +40,9 @@ class Feed:
         self._ready = asyncio.Event()
         self._resync = False
         self.overflowed = False
-        # Set on overflow, so the handler can cut off a socket whose send is stuck.
+        # Set (and called) on overflow, so the handler can cut off a socket whose send is stuck.
         self.cut_off = asyncio.Event()
+        self.on_cut_off: Callable[[], None] | None = None
         self.seq = 0
         self.window_open = False
 
@@ -69,6 +71,8 @@ class Feed:
             self.overflowed = True
             self._queue.clear()  # release the memory now; the socket is going away
             self.cut_off.set()
+            if self.on_cut_off is not None:
+                self.on_cut_off()
         else:
             self._queue.append(text)
         self._ready.set()

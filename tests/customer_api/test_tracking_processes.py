@@ -33,7 +33,8 @@ def _ping(i: int, *, lat: float = 52.5200, lon: float = 13.4050) -> dict[str, An
 
 def _post_pings(base: str, token: str, pings: list[dict[str, Any]]) -> None:
     for ping in pings:
-        r = httpx.post(f"{base}/courier/pings", json={"pings": [ping]}, headers={"Authorization": f"Bearer {token}"})
+        headers = {"Authorization": f"Bearer {token}"}
+        r = httpx.post(f"{base}/courier/pings", json={"pings": [ping]}, headers=headers, timeout=30)
         assert r.status_code == 200, r.text
         assert r.json()["accepted"] == 1, r.text
 
