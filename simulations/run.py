@@ -43,7 +43,7 @@ class Options:
     policy: Policy
     time_limit_s: float = 1.0
     cycle_period_s: float = 30.0
-    cycle_min_gap_s: float = 10.0
+    cycle_min_gap_s: float = 30.0  # a cycle asked for (order packed, delivery done) waits at least this
     tail_s: float = 1800.0  # after the last order: time for the couriers to deliver what is open
     ping_every_s: float = 15.0
     ping_chunk_s: float = 120.0  # pings are sent in batches covering this much riding
