@@ -1,9 +1,10 @@
 """The city as one map layer for the web pages: its streets, and the locations and zones a reader may see.
 
 Streets come from the street graph dispatch plans with (an OpenStreetMap extract, or a graph a
-simulation plugged in). A seeded city without one is drawn as a synthetic street grid generated
-over the network's extent, always with the same seed, so that every API process serves the same
-picture; the map says which (`streets_source`).
+simulation plugged in); else from the seeded city's generated streets, which the composition root
+names with `use_seeded_city_streets` (the streets the demo's simulated couriers ride on), when they
+cover every location; else from a street grid generated over the network's extent, always with
+the same seed, so that every API process serves the same picture. `streets_source` says which.
 
 Streets are merged per highway class into one MultiLineString each and coordinates rounded to
 ~1 m: a city of ~6,000 junctions fits in a few hundred kilobytes instead of two megabytes of
@@ -13,7 +14,8 @@ one-feature-per-segment GeoJSON.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from typing import Any, Final
 
 import numpy as np
@@ -36,12 +38,21 @@ _EMPTY: Final[dict[str, Any]] = {"type": "FeatureCollection", "features": []}
 # distribution centres' zones and closed locations are operators' business.
 _PUBLIC_KINDS: Final = frozenset({"store", "dark_store"})
 
+SeededStreets = Callable[[], StreetNetwork]
+_seeded_streets: SeededStreets | None = None
+
+
+def use_seeded_city_streets(provider: SeededStreets | None) -> None:
+    """Name the streets of the seeded city (built lazily, on the first map asked for)."""
+    global _seeded_streets
+    _seeded_streets = provider
+
 
 def city_geojson(session: Session, *, operator: bool) -> dict[str, Any]:
     """Streets (one feature per highway class), then zones, then location points."""
     network = network_service.network_geojson(session)
     features = [f for f in network["features"] if operator or _is_public(f)]
-    streets, source = _streets(_network_points(network["features"]))
+    streets, source = _streets(network["features"])
     return {
         "type": "FeatureCollection",
         "properties": {"streets_source": source},
@@ -66,13 +77,36 @@ def _network_points(features: list[dict[str, Any]]) -> list[tuple[float, float]]
     return points
 
 
-def _streets(points: list[tuple[float, float]]) -> tuple[dict[str, Any], str]:
+def _streets(features: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
     graph_network: StreetNetwork | None = getattr(travel_times(), "network", None)
     if isinstance(graph_network, StreetNetwork):
         return _merged_streets(graph_network), "street_graph"
+    locations = [f["geometry"]["coordinates"] for f in features if f["properties"].get("feature") == "location"]
+    if _seeded_streets is not None and locations:
+        seeded = _seeded_network(_seeded_streets)
+        if _covers(seeded, locations):
+            return _merged_streets(seeded), "seeded_city"
+    points = _network_points(features)
     if not points:
         return _EMPTY, "none"
     return _synthetic_streets(*_extent(points)), "synthetic"
+
+
+@cache  # per provider: the seeded city is generated once per process
+def _seeded_network(provider: SeededStreets) -> StreetNetwork:
+    return provider()
+
+
+def _covers(network: StreetNetwork, lonlats: list[list[float]]) -> bool:
+    if not network.node_count:
+        return False
+    lons, lats = [p[0] for p in lonlats], [p[1] for p in lonlats]
+    return bool(
+        network.lat.min() <= min(lats)
+        and max(lats) <= network.lat.max()
+        and network.lon.min() <= min(lons)
+        and max(lons) <= network.lon.max()
+    )
 
 
 def _extent(points: list[tuple[float, float]]) -> tuple[float, float, float]:

@@ -14,8 +14,11 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from core.http.deps import Public
+from dispatch import city_map
+from routing.street_network import StreetNetwork
 
 WEB_DIR: Final = Path(__file__).resolve().parent.parent / "web"
+DEMO_CITY_SEED: Final = 1  # o2o/demo.py seeds city 1 and its live simulation rides city 1's streets
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +36,16 @@ def old_page_path(path: str, request: Request) -> RedirectResponse:
     return RedirectResponse(f"/app/{path}{query}", status_code=307)
 
 
+def _demo_city_streets() -> StreetNetwork:
+    # Imported on first use: the simulation package is heavy and most requests never need it.
+    from o2o.simulate_run import street_graph
+
+    return street_graph(None, seed=DEMO_CITY_SEED).network
+
+
 def mount_web(app: FastAPI) -> None:
+    # The pages' maps draw the streets the demo's couriers ride on (see dispatch.city_map).
+    city_map.use_seeded_city_streets(_demo_city_streets)
     app.include_router(router)
     # html=True: /app/customer/ serves customer/index.html (and /app/customer redirects there).
     app.mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="web")

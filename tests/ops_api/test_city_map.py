@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.auth.models import Role
-from dispatch import cycle
+from dispatch import city_map, cycle
 from dispatch.street_travel import set_travel_times
 from routing.street_graph import StreetGraph
 from routing.synthetic_city import synthetic_city
@@ -20,7 +20,16 @@ from tests.factories import auth_headers, create_location, create_user
 
 
 @pytest.fixture
-def network(db_session) -> dict[str, Any]:
+def no_seeded_city(client) -> Iterator[None]:
+    """No seeded city unless a test names one (after `client`: create_app registers the demo's)."""
+    previous = city_map._seeded_streets
+    city_map.use_seeded_city_streets(None)
+    yield
+    city_map.use_seeded_city_streets(previous)
+
+
+@pytest.fixture
+def network(db_session, no_seeded_city) -> dict[str, Any]:
     dc = create_location(db_session, kind=LocationKind.distribution_centre, lat=52.50, lon=13.38, with_zone=False)
     store = create_location(db_session, lat=52.52, lon=13.405, parent=dc)
     closed = create_location(db_session, lat=52.53, lon=13.42, parent=dc, active=False)
@@ -121,3 +130,17 @@ def test_board_shows_couriers_open_orders_and_planned_routes_to_operators_only(c
     assert coords[0] == [13.40, 52.52]
     assert coords[-1] == [13.402, 52.523]
     assert len(coords) == 3
+
+
+def test_streets_are_the_seeded_citys_when_they_cover_every_location(client, db_session, network) -> None:
+    ops = auth_headers(create_user(db_session, role=Role.dispatcher))
+    covering = synthetic_city(5, 6.0, center=(52.515, 13.40))
+    city_map.use_seeded_city_streets(lambda: covering)
+    body = client.get("/ops/city.geojson", headers=ops).json()
+    assert body["properties"]["streets_source"] == "seeded_city"
+    assert _street_bounds(body) == pytest.approx(
+        (covering.lat.min(), covering.lon.min(), covering.lat.max(), covering.lon.max()), abs=2e-5
+    )
+    elsewhere = synthetic_city(5, 2.0, center=(48.85, 2.35))
+    city_map.use_seeded_city_streets(lambda: elsewhere)
+    assert client.get("/ops/city.geojson", headers=ops).json()["properties"]["streets_source"] == "synthetic"
