@@ -3,9 +3,11 @@ the last dispatch cycle from the real rows."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import clock
 from core.auth.models import Role
@@ -17,7 +19,7 @@ from tests.dispatch import fleet_world as fw
 from tests.factories import auth_headers, create_user
 
 
-def _stop(db_session, oid, kind: StopKind) -> RouteStop:
+def _stop(db_session: Session, oid: uuid.UUID, kind: StopKind) -> RouteStop:
     return db_session.scalars(select(RouteStop).where(RouteStop.order_id == oid, RouteStop.kind == kind)).one()
 
 
