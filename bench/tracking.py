@@ -2,11 +2,11 @@
 and Redis, with the memory and CPU of the process holding the customer sockets.
 
 Per run of N sockets: N picked-up orders (`--orders-per-courier` per courier), a fresh API
-process B holding one customer socket per order (clients in a separate process), and each
-order's courier pinging every `--interval` seconds through API process A (HTTP batch endpoint,
-one fix per call). B receives N / interval frames per second whatever the orders per courier;
-that number only sets how many pings A must write (a courier carrying 20 orders is a load
-harness, not a realistic courier).
+process B holding one customer socket per order (clients in 4 separate processes), and each
+order's courier pinging every `--interval` seconds through other API processes (A; HTTP batch
+endpoint, one fix per call; `--ping-processes` of them, couriers spread over them). B receives
+N / interval frames per second whatever the orders per courier; that number only sets how many
+pings A must write (a courier carrying 20 orders is a load harness, not a realistic courier).
 
 Latency runs from the ping's timestamp (taken just before sending) to the frame's arrival at the
 client, so it includes A's request (auth, row lock, history insert, ETA, commit, publish). The
@@ -50,6 +50,7 @@ BENCH_DB = "o2o_bench_tracking"
 ROOT = Path(__file__).resolve().parents[1]
 DRAIN_S = 3.0
 WARMUP_SOCKETS = 100
+CLIENT_PROCESSES = 4
 GOAL = {"sockets": 10_000, "p99_ms": 200.0, "rss_kib_per_conn": 40.0}
 
 
@@ -118,28 +119,44 @@ class Server:
 
 
 class Clients:
-    """The client process (spawned, so it shares nothing with this one)."""
+    """Client processes (spawned, so they share nothing with this one), the targets split evenly;
+    more than one, so that the clients' Python is not what the figures measure."""
 
     def __init__(self, mode: str, url: str, targets: list[str], token: str, interval_s: float) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self.control: Any = ctx.Queue()
-        self.out: Any = ctx.Queue()
         ws_url = url.replace("http://", "ws://")
-        args = (tracking_clients.Job(mode, ws_url, targets, token, interval_s), self.control, self.out)
-        self.proc = ctx.Process(target=tracking_clients.main, args=args, daemon=True)
-        self.proc.start()
+        count = max(1, min(CLIENT_PROCESSES, len(targets)))
+        self.channels: list[tuple[Any, Any]] = []
+        self.procs: list[Any] = []
+        for k in range(count):
+            control, out = ctx.Queue(), ctx.Queue()
+            job = tracking_clients.Job(mode, ws_url, targets[k::count], token, interval_s)
+            proc = ctx.Process(target=tracking_clients.main, args=(job, control, out), daemon=True)
+            proc.start()
+            self.channels.append((control, out))
+            self.procs.append(proc)
 
     def ready(self, timeout_s: float) -> tuple[int, int]:
-        kind, connected, failed = self.out.get(timeout=timeout_s)
-        assert kind == "ready"
-        return int(connected), int(failed)
+        connected = failed = 0
+        for _, out in self.channels:
+            kind, ok, bad = out.get(timeout=timeout_s)
+            assert kind == "ready"
+            connected, failed = connected + int(ok), failed + int(bad)
+        return connected, failed
 
     def finish(self, measure_from: float = 0.0) -> dict[str, Any]:
-        self.control.put(("stop", measure_from))
-        kind, figures = self.out.get(timeout=120)
-        assert kind == "done"
-        self.proc.join(timeout=30)
-        return dict(figures)
+        for control, _ in self.channels:
+            control.put(("stop", measure_from))
+        merged: dict[str, Any] = {"latencies_ms": [], "positions": 0, "other": 0, "closed": 0}
+        for _, out in self.channels:
+            kind, figures = out.get(timeout=120)
+            assert kind == "done"
+            merged["latencies_ms"] += figures["latencies_ms"]
+            for key in ("positions", "other", "closed"):
+                merged[key] += figures[key]
+        for proc in self.procs:
+            proc.join(timeout=30)
+        return merged
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -149,11 +166,13 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-async def _ping_all(base: str, city: City, couriers: int, duration_s: float, interval_s: float) -> dict[str, int]:
+async def _ping_all(
+    bases: list[str], city: City, couriers: int, duration_s: float, interval_s: float
+) -> dict[str, int]:
     """Each courier pings every `interval_s`, staggered evenly; returns accepted and failed counts."""
     counts = {"accepted": 0, "failed": 0, "frames_expected": 0}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
         loop = asyncio.get_running_loop()
         end = loop.time() + interval_s + duration_s
 
@@ -167,7 +186,7 @@ async def _ping_all(base: str, city: City, couriers: int, duration_s: float, int
                 fix = {"lat": 52.52 + step * 0.00005, "lon": 13.405, "accuracy_m": 5, "heading": 90.0}
                 body = {"pings": [{**fix, "ts": clock.now().isoformat()}]}
                 try:
-                    r = await http.post("/courier/pings", json=body, headers=headers)
+                    r = await http.post(f"{bases[i % len(bases)]}/courier/pings", json=body, headers=headers)
                     ok = r.status_code == 200 and r.json()["accepted"] == 1
                 except httpx.HTTPError:
                     ok = False
@@ -180,7 +199,7 @@ async def _ping_all(base: str, city: City, couriers: int, duration_s: float, int
 
 
 def _track_run(
-    n: int, city: City, env: dict[str, str], a: Server, *, duration_s: float, interval_s: float
+    n: int, city: City, env: dict[str, str], pingers: list[Server], *, duration_s: float, interval_s: float
 ) -> dict[str, Any]:
     b = Server("o2o.app:create_app", env)
     try:
@@ -197,7 +216,7 @@ def _track_run(
         couriers = -(-n // city.per_courier)
         measure_from = time.time() + interval_s  # after the warm-up round of pings
         cpu0, t0 = b.cpu_s(), time.monotonic()
-        pinged = asyncio.run(_ping_all(a.url, city, couriers, duration_s, interval_s))
+        pinged = asyncio.run(_ping_all([p.url for p in pingers], city, couriers, duration_s, interval_s))
         time.sleep(DRAIN_S)
         cpu = (b.cpu_s() - cpu0) / (time.monotonic() - t0) * 100
         figures = clients.finish(measure_from)
@@ -238,32 +257,40 @@ def run(
     duration_s: float = 20.0,
     interval_s: float = 4.0,
     per_courier: int = 20,
+    ping_processes: int = 2,
     database: str = BENCH_DB,
     keep_database: bool = False,
     on_run: Any = None,
 ) -> dict[str, Any]:
-    if not sockets or min(sockets) < 1 or per_courier < 1 or duration_s <= 0 or interval_s < 1:
-        raise ValueError("need sockets >= 1, orders per courier >= 1, duration > 0 and interval >= 1 s")
+    if not sockets or min(sockets) < 1 or min(per_courier, ping_processes) < 1 or duration_s <= 0 or interval_s < 1:
+        raise ValueError("need sockets, orders per courier and ping processes >= 1, duration > 0, interval >= 1 s")
     tracking_clients.raise_fd_limit()  # inherited by the API processes started below
     settings = get_settings()
     with bench_database(database, keep=keep_database) as url:
         city = seed(url, settings, orders=max(sockets), per_courier=per_courier)
         env = {"O2O_DATABASE_URL": url, "O2O_REDIS_URL": settings.effective_redis_url()}
-        a = Server("o2o.app:create_app", env)
+        pingers = [Server("o2o.app:create_app", env) for _ in range(ping_processes)]
         runs = []
         try:
             for n in sockets:
-                runs.append(_track_run(n, city, env, a, duration_s=duration_s, interval_s=interval_s))
+                runs.append(_track_run(n, city, env, pingers, duration_s=duration_s, interval_s=interval_s))
                 if on_run is not None:
                     on_run(runs[-1])
         finally:
-            a.stop()
+            for pinger in pingers:
+                pinger.stop()
     echo = _echo_run(max(sockets), duration_s=duration_s, interval_s=interval_s)
     return {
         "runs": runs,
         "echo_ceiling": echo,
         "machine": {"cpus": os.cpu_count(), "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
-        "options": {"duration_s": duration_s, "interval_s": interval_s, "orders_per_courier": per_courier},
+        "options": {
+            "duration_s": duration_s,
+            "interval_s": interval_s,
+            "orders_per_courier": per_courier,
+            "ping_api_processes": ping_processes,
+            "client_processes": CLIENT_PROCESSES,
+        },
     }
 
 
@@ -288,6 +315,7 @@ def command(
     duration: Annotated[float, typer.Option(help="Seconds of pinging per run.")] = 20.0,
     interval: Annotated[float, typer.Option(help="Seconds between one courier's pings.")] = 4.0,
     orders_per_courier: Annotated[int, typer.Option(help="Orders each courier carries.")] = 20,
+    ping_processes: Annotated[int, typer.Option(help="API processes the pings enter through.")] = 2,
     keep_database: Annotated[bool, typer.Option(help="Keep the benchmark database.")] = False,
     database: Annotated[str, typer.Option(help="Name of the benchmark's own database.")] = BENCH_DB,
 ) -> None:
@@ -299,6 +327,7 @@ def command(
         duration_s=duration,
         interval_s=interval,
         per_courier=orders_per_courier,
+        ping_processes=ping_processes,
         keep_database=keep_database,
         database=database,
         on_run=lambda r: console.print(f"[dim]{r}[/dim]"),
