@@ -44,7 +44,9 @@ def city(seed: int, orders: int, couriers: int, stores: int = 4) -> Problem:
 
 def test_many_couriers_are_planned_by_parts_and_beat_greedy() -> None:
     problem = city(1, orders=30, couriers=3 * PART_VEHICLES)
-    plan = solve(problem, SolveParams(time_limit_s=1.0, workers=1))
+    # 3 s, not 1 s: on a loaded 2-core machine a forked search worker starved for a whole second
+    # returned nothing and the greedy fallback came back (seen once at load 12).
+    plan = solve(problem, SolveParams(time_limit_s=3.0, workers=1))
     assert check_plan(problem, plan) == []
     assert not plan.unassigned
     assert plan.stats.strategy is not None
