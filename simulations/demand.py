@@ -8,6 +8,7 @@ import math
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import simpy
@@ -92,14 +93,14 @@ class Customers:
         body = result.body
         order_id = uuid.UUID(body["id"])
         window = body["promised_window"]
-        end = _seconds(window["end"]) - sim.start.timestamp()
+        end = datetime.fromisoformat(window["end"]).timestamp() - sim.start.timestamp()
         door = body["dropoff"]
         sim.records.orders[order_id] = OrderRecord(
             order_id=order_id,
             placed_s=sim.env.now,
             promised_end_s=end,
-            lat=_lat(door),
-            lon=_lon(door),
+            lat=float(door["lat"]),
+            lon=float(door["lon"]),
             locations=len(body["fulfilments"]),
         )
         if rng.random() < sim.scenario.cancel_share:
@@ -131,18 +132,3 @@ class Customers:
         except DomainError:
             return  # already being picked: too late to cancel
         self.sim.records.orders[order_id].cancelled = True
-
-
-def _seconds(iso: Any) -> float:
-    from datetime import datetime
-
-    value = iso if isinstance(iso, datetime) else datetime.fromisoformat(str(iso))
-    return value.timestamp()
-
-
-def _lat(point: Any) -> float:
-    return float(point["lat"]) if isinstance(point, dict) else float(point.lat)
-
-
-def _lon(point: Any) -> float:
-    return float(point["lon"]) if isinstance(point, dict) else float(point.lon)

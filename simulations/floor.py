@@ -33,16 +33,13 @@ class Floor:
         # Orders each store has not packed yet (queued or being picked).
         self.open: dict[uuid.UUID, dict[uuid.UUID, Placed]] = {s.id: {} for s in world.stores}
         self.handled: dict[uuid.UUID, int] = dict.fromkeys(self.desks, 0)
-        self.closed: set[uuid.UUID] = set()
         self.rngs = {s.id: sim.stream(f"store:{s.code}") for s in world.stores}
-        self.not_picked_here = 0  # later-window orders of a distribution centre (no courier zone)
 
     def on_placed(self, placed: Placed) -> None:
         for part in placed.body["fulfilments"]:
             store = self.world.store(uuid.UUID(part["location_id"]))
             if store is None:
-                self.not_picked_here += 1
-                continue
+                continue  # not a location of the simulated zones (none delivers without a zone)
             self.open[store.id][placed.order_id] = placed
             self.handled[store.id] += 1
             self.sim.env.process(self._fulfil(store, placed, part))
@@ -98,7 +95,6 @@ class Floor:
         """Close the store that has had the most orders; re-place the orders it has not packed (the
         ones packed are handed to their couriers as planned)."""
         busiest = max(self.world.stores, key=lambda s: (self.handled[s.id], s.code))
-        self.closed.add(busiest.id)
         with self.sim.step() as session:
             stores.update_location(session, location_id=busiest.id, data=LocationUpdate(active=False))
         unpacked, self.open[busiest.id] = self.open[busiest.id], {}

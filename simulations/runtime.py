@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,7 +76,7 @@ class Sim:
             session.close()
         self._after_commit(tasks, couriers)
 
-    def scope(self) -> Any:
+    def scope(self) -> AbstractContextManager[Session]:
         """A unit-of-work factory for `dispatch.cycle.run_zone`, with the same after-commit rules."""
         return self.step()
 
