@@ -4,6 +4,7 @@ the zone channels; this snapshot is re-read periodically for orders and routes."
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,6 +21,8 @@ from dispatch.route_models import OrderAssignment, RouteStop, StopStatus
 
 MAX_ZONES = 50
 MAX_ORDERS_PER_ZONE = 2_000
+MAX_FRAME_BYTES = 60 * 1024  # under the 64 KiB frame limit, with room for the envelope
+LISTS = ("couriers", "orders", "routes")
 OPEN = (
     OrderStatus.placed,
     OrderStatus.accepted,
@@ -110,6 +113,36 @@ def _zone(session: Session, zone: DispatchZone) -> dict[str, Any]:
         ],
         "routes": [{"courier_id": str(cid), "stops": s} for cid, s in routes.items()],
     }
+
+
+def split_snapshot(snapshot: dict[str, Any], *, limit: int = MAX_FRAME_BYTES) -> list[dict[str, Any]]:
+    """The snapshot as frames of at most `limit` bytes of JSON: one when it fits, else parts
+    (`part` k of `parts`) whose zones' lists are to be concatenated by the client."""
+    parts: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    size = 0
+
+    def zone_in(part: dict[str, Any], zone: dict[str, Any]) -> dict[str, Any]:
+        if zone["id"] not in part:
+            part[zone["id"]] = {"id": zone["id"], "code": zone["code"], "name": zone["name"], **{k: [] for k in LISTS}}
+        entry: dict[str, Any] = part[zone["id"]]
+        return entry
+
+    for zone in snapshot["zones"]:
+        zone_in(current, zone)
+        for key in LISTS:
+            for item in zone[key]:
+                item_size = len(json.dumps(item, separators=(",", ":"))) + 1
+                if size + item_size > limit - 512 and size > 0:
+                    parts.append(current)
+                    current, size = {}, 0
+                zone_in(current, zone)[key].append(item)
+                size += item_size
+    parts.append(current)
+    return [
+        {"type": "snapshot", "at": snapshot["at"], "part": k + 1, "parts": len(parts), "zones": list(part.values())}
+        for k, part in enumerate(parts)
+    ]
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -30,7 +30,7 @@ from core.metrics import WS_CONNECTIONS
 from core.pubsub import get_hub
 from core.settings import get_settings
 from dispatch.after_commit import ZONE_CHANNEL
-from dispatch.tracking_ops import MAX_ZONES, zones_snapshot
+from dispatch.tracking_ops import MAX_ZONES, split_snapshot, zones_snapshot
 
 router = APIRouter(prefix="/ops", tags=["ops: live map"])
 
@@ -159,9 +159,11 @@ async def _send(ws: WebSocket, watch: ZoneWatch) -> None:
         if watch.zone_ids and (watch.want_snapshot or now >= next_refresh):
             watch.want_snapshot, next_refresh = False, now + REFRESH_S
             try:
-                await ws.send_text(json.dumps(await run_in_threadpool(_snapshot, watch.zone_ids)))
+                snapshot = await run_in_threadpool(_snapshot, watch.zone_ids)
             except DomainError as exc:
                 raise _Close(POLICY_VIOLATION, exc.code) from exc
+            for part in split_snapshot(snapshot):
+                await ws.send_text(json.dumps(part, separators=(",", ":")))
         watch.ready.clear()  # before reading `waiting`: a position arriving during the sends wakes us
         frames, wait = watch.due(time.monotonic())
         for frame in frames:

@@ -106,3 +106,20 @@ def test_refused_with_1008(live_server, world, case: str) -> None:
         assert closed.value.rcvd.code == 1008
 
     asyncio.run(scenario())
+
+
+def test_a_big_snapshot_goes_out_in_parts_under_64_kib_that_add_up_to_the_whole() -> None:
+    from dispatch.tracking_ops import split_snapshot
+
+    orders = [{"id": str(uuid.uuid4()), "status": "packed", "lat": 52.5, "lon": 13.4} for _ in range(3_000)]
+    couriers = [{"id": str(uuid.uuid4()), "status": "available"} for _ in range(200)]
+    zone = {"id": "z", "code": "Z", "name": "Zone", "couriers": couriers, "orders": orders, "routes": []}
+    parts = split_snapshot({"type": "snapshot", "at": "now", "zones": [zone]})
+    assert len(parts) > 1
+    assert all(len(json.dumps(p, separators=(",", ":"))) <= 64 * 1024 for p in parts)
+    assert [(p["part"], p["parts"]) for p in parts] == [(k + 1, len(parts)) for k in range(len(parts))]
+    merged_orders = [o for p in parts for z in p["zones"] for o in z["orders"]]
+    merged_couriers = [c for p in parts for z in p["zones"] for c in z["couriers"]]
+    assert (merged_orders, merged_couriers) == (orders, couriers)
+    small = split_snapshot({"type": "snapshot", "at": "now", "zones": [{**zone, "orders": orders[:3]}]})
+    assert [(p["part"], p["parts"]) for p in small] == [(1, 1)]
