@@ -4,13 +4,18 @@ fail on it."""
 
 from __future__ import annotations
 
+import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize
 
+from core.settings import get_settings
+
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PHONE = ViewportSize(width=390, height=844)
 DESKTOP = ViewportSize(width=1280, height=800)
 TIMEOUT_MS = 30_000
@@ -23,11 +28,33 @@ class Person:
     errors: list[str] = field(default_factory=list)
 
     def screenshot(self, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        """Capture the page and check the file is a PNG of the whole viewport."""
+        folder = screenshot_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         self.page.evaluate("window.scrollTo(0, 0)")
         self.page.screenshot(path=str(path))
+        size = self.page.viewport_size
+        assert size is not None
+        assert png_size(path) == (size["width"], size["height"]), path
         return path
+
+
+def screenshot_dir() -> Path:
+    """O2O_UPDATE_SCREENSHOTS=1 refreshes the README's pictures in docs/screenshots/ (run it when
+    a page's look changed on purpose, then commit them). Any other run writes under the private
+    stack's home (O2O_HOME, git-ignored), so `make test` never leaves the working tree modified."""
+    if os.environ.get("O2O_UPDATE_SCREENSHOTS") == "1":
+        return DOC_SCREENSHOTS
+    return get_settings().home / "screenshots"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the PNG header; fails for anything that is not a PNG."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == PNG_SIGNATURE and head[12:16] == b"IHDR", f"{path} is not a PNG"
+    width, height = struct.unpack(">II", head[16:24])
+    return int(width), int(height)
 
 
 def open_page(browser: Browser, url: str, *, phone: bool) -> Person:
