@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends
 from core.auth.models import Role
 from core.auth.tokens import Principal
 from core.http.deps import DbSession, allow
-from dispatch import offers, pings, routes, shifts, stop_events
+from dispatch import offers, pings, routes, shifts, stop_events, vehicles
 from dispatch.fleet_schemas import (
     BreakIn,
     DeliveredIn,
@@ -30,6 +30,13 @@ from dispatch.fleet_schemas import (
 
 router = APIRouter(prefix="/courier", tags=["courier app"])
 CourierUser = Annotated[Principal, Depends(allow(Role.courier))]
+
+
+@router.get("/vehicles")
+def free_vehicles(session: DbSession, me: CourierUser) -> list[vehicles.FreeVehicleOut]:
+    """The vehicles of your dispatch zone you may start a shift on: active and not ridden by
+    another courier on shift; the one planned for your shift first (`planned`)."""
+    return vehicles.free_vehicles(session, user_id=me.user_id)
 
 
 @router.post("/shift/start")
