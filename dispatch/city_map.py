@@ -14,6 +14,7 @@ one-feature-per-segment GeoJSON.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import Any, Final
@@ -22,6 +23,7 @@ import numpy as np
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
+from dispatch import repository, tracking_share
 from dispatch.street_travel import travel_times
 from routing.street_network import StreetNetwork, network_geojson
 from routing.synthetic_city import synthetic_city
@@ -37,6 +39,10 @@ _EMPTY: Final[dict[str, Any]] = {"type": "FeatureCollection", "features": []}
 # What customers, couriers and staff see: the places that serve customers. Warehouses,
 # distribution centres' zones and closed locations are operators' business.
 _PUBLIC_KINDS: Final = frozenset({"store", "dark_store"})
+# A share-link viewer has no account: they get the streets and the order's own store(s) with
+# only what identifies them on the map, nothing about the network or other customers.
+_SHARED_PROPERTIES: Final = ("feature", "name", "kind")
+_MAX_SHARE_TOKEN: Final = 4_096
 
 SeededStreets = Callable[[], StreetNetwork]
 _seeded_streets: SeededStreets | None = None
@@ -57,6 +63,32 @@ def city_geojson(session: Session, *, operator: bool) -> dict[str, Any]:
         "type": "FeatureCollection",
         "properties": {"streets_source": source},
         "features": [*streets["features"], *features],
+    }
+
+
+def share_geojson(session: Session, *, order_id: uuid.UUID, token: str | None) -> dict[str, Any]:
+    """The map of someone holding the order's share link: streets (the same as every other
+    reader's) and the store(s) the order comes from. An absent, forged, foreign or expired token
+    raises `InvalidShare` / `ShareExpired` (401)."""
+    if not token or len(token) > _MAX_SHARE_TOKEN:
+        raise tracking_share.InvalidShare("This map needs the share link's token.")
+    tracking_share.verify(session, token=token, order_id=order_id)
+    stores = {str(f.location_id) for f in repository.fulfilments_of(session, [order_id])}
+    network = network_service.network_geojson(session)
+    streets, source = _streets(network["features"])
+    points = [
+        {
+            "type": "Feature",
+            "geometry": f["geometry"],
+            "properties": {k: f["properties"][k] for k in _SHARED_PROPERTIES},
+        }
+        for f in network["features"]
+        if f["properties"].get("feature") == "location" and f["properties"]["id"] in stores
+    ]
+    return {
+        "type": "FeatureCollection",
+        "properties": {"streets_source": source},
+        "features": [*streets["features"], *points],
     }
 
 

@@ -39,6 +39,7 @@ EDGE_ROUTERS = (
     "courier_app_api.app",
     "courier_app_api.stream",
     "customer_api.tracking",
+    "customer_api.share_map",
     "ops_api.live",
     "ops_api.city",
     "ops_api.kpis",
