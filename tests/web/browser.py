@@ -52,7 +52,8 @@ def screenshot_dir() -> Path:
 def png_size(path: Path) -> tuple[int, int]:
     """(width, height) from the PNG header; fails for anything that is not a PNG."""
     head = path.read_bytes()[:24]
-    assert head[:8] == PNG_SIGNATURE and head[12:16] == b"IHDR", f"{path} is not a PNG"
+    assert head[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    assert head[12:16] == b"IHDR", f"{path} is not a PNG"
     width, height = struct.unpack(">II", head[16:24])
     return int(width), int(height)
 
@@ -81,3 +82,26 @@ def sign_in(person: Person, email: str, password: str) -> None:
     page.fill("#login input[name=password]", password)
     page.click("#login button[type=submit]")
     page.wait_for_selector("#logout")
+
+
+# Share of the map canvas not painted in the background colour: a map with its streets is mostly
+# streets and blocks, a blank one (only markers) is nearly all background.
+_PAINTED_SHARE_JS = """(selector) => {
+  const canvas = document.querySelector(selector);
+  if (!canvas || !canvas.width) return 0;
+  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+  let painted = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const off = Math.abs(data[i] - 0xe6) + Math.abs(data[i + 1] - 0xe9) + Math.abs(data[i + 2] - 0xe1);
+    if (off > 12) painted += 1;
+  }
+  return painted / (data.length / 4);
+}"""
+STREETS_DRAWN = 0.10
+
+
+def wait_for_streets(person: Person, selector: str = "#map canvas") -> float:
+    """Wait until the map canvas shows streets; return the painted share of its pixels."""
+    person.page.wait_for_function(f"({_PAINTED_SHARE_JS})({selector!r}) > {STREETS_DRAWN}")
+    painted: float = person.page.evaluate(_PAINTED_SHARE_JS, selector)
+    return painted

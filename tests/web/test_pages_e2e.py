@@ -19,7 +19,7 @@ from dispatch.fleet_models import FleetVehicle
 from dispatch.models import OrderFulfilment
 from tests.dispatch import fleet_world as fw
 from tests.factories import DEFAULT_PASSWORD, create_user
-from tests.web.browser import Person, open_page, sign_in
+from tests.web.browser import STREETS_DRAWN, Person, open_page, sign_in, wait_for_streets
 
 DOOR = (52.5235, 13.4025)
 
@@ -82,7 +82,10 @@ def test_order_travels_through_all_four_pages(browser: Browser, live_server: str
 
     courier = open_page(browser, f"{live_server}/app/courier/?drive_mps=40", phone=True)
     sign_in(courier, city.courier_email, DEFAULT_PASSWORD)
-    courier.page.fill("#vehicle", str(city.vehicle_id))
+    # The one vehicle of the zone is offered by name and what it carries, not as an id to type.
+    expect(courier.page.locator("#vehicle option")).to_have_count(1)
+    expect(courier.page.locator("#vehicle option")).to_contain_text("Bike V-")
+    courier.page.select_option("#vehicle", str(city.vehicle_id))
     courier.page.click("#start-shift")
     expect(courier.page.locator("#error")).to_be_hidden()
     expect(courier.page.locator("#start-shift")).to_be_hidden()
@@ -128,6 +131,9 @@ def test_order_travels_through_all_four_pages(browser: Browser, live_server: str
     friend = open_page(browser, link, phone=True)
     expect(friend.page.locator("#courier-marker")).to_be_visible()
     expect(friend.page.locator("#order-status")).to_have_text("arriving")
+    # Without an account, the share token alone brings the city's streets under the courier.
+    assert wait_for_streets(friend) > STREETS_DRAWN
+    friend.screenshot("share")
 
     ops = open_page(browser, f"{live_server}/app/ops/", phone=False)
     sign_in(ops, city.dispatcher_email, DEFAULT_PASSWORD)

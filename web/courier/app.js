@@ -8,6 +8,7 @@ import { frame } from "../shared/page.js";
 import { h, $, busy, showError } from "../shared/ui.js";
 import { Driver } from "./drive.js";
 import { RouteView } from "./route.js";
+import { VehiclePicker } from "./vehicles.js";
 
 const api = new Api("courier");
 frame("O2O · Courier");
@@ -48,16 +49,25 @@ async function start() {
     label: "Connected",
   });
 
-  // Re-rendered only when the status changes, so a half-typed vehicle id survives a refresh.
+  // Re-rendered only when the status changes, so a chosen vehicle survives a refresh.
   let shownStatus = null;
   function renderShift(status) {
     if (status === shownStatus) return;
     shownStatus = status;
     const onShift = status !== "offline";
-    const vehicle = h("input", { id: "vehicle", placeholder: "Vehicle id (sticker on the bike)", "aria-label": "Vehicle id" });
+    // Off shift, starting one is the only thing to do: the phone layout shows that card first.
+    $("#main").classList.toggle("off-shift", !onShift);
+    const vehicle = onShift ? null : new VehiclePicker(api);
     const startButton = h("button", { type: "button", class: "primary", id: "start-shift" }, "Start shift");
     startButton.addEventListener("click", () => busy(startButton, async () => {
-      await api.post("/courier/shift/start", { vehicle: vehicle.value.trim() });
+      if (!vehicle.value) throw { title: "Choose a vehicle", detail: "Pick the vehicle you ride from the list.", code: "vehicle_required" };
+      try {
+        await api.post("/courier/shift/start", { vehicle: vehicle.value });
+      } catch (err) {
+        // Someone else took it (or it was retired) since the list was loaded.
+        if (err.code === "vehicle_in_use" || err.code === "vehicle_not_found") vehicle.reload();
+        throw err;
+      }
       await refresh();
     }));
     const breakButton = h("button", { type: "button", id: "break" }, status === "break" ? "End break" : "Take a break");
@@ -72,7 +82,7 @@ async function start() {
     }));
     shiftCard.replaceChildren(
       h("div", { class: "spread" }, h("h2", {}, "Shift"), h("span", { class: "pill", id: "courier-status", "data-status": status }, status.replace("_", " "))),
-      onShift ? h("div", { class: "row" }, breakButton, endButton, driver.button()) : h("div", { class: "row" }, vehicle, startButton),
+      onShift ? h("div", { class: "row" }, breakButton, endButton, driver.button()) : h("div", { class: "row pack-row" }, vehicle.element, startButton),
     );
   }
 

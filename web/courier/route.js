@@ -27,6 +27,8 @@ export class RouteView {
         : h("p", { class: "muted" }, route.status === "offline" ? "Start your shift to get orders." : "No stops yet – dispatch will send you work."),
     );
     const next = stops[0];
+    // Off shift there is no next stop; the route card already says to start the shift.
+    this.nextCard.hidden = route.status === "offline";
     fill(this.nextCard, ...(next ? this.nextStop(next) : [h("h2", {}, "Next stop"), h("p", { class: "muted" }, "Nothing to do right now.")]));
   }
 

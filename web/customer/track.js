@@ -1,7 +1,9 @@
 // Read-only tracking for someone the customer shared a link with: /app/customer/track.html
 // ?order=<id>#share=<token>. The token stays in the fragment, so it never reaches server logs;
-// it authenticates the socket only (the map's streets are not needed to follow one courier).
+// it authenticates the socket and, in a header, the map of streets and the order's store
+// (GET /customer/orders/{id}/share/city.geojson).
 
+import { Api } from "../shared/api.js";
 import { frame } from "../shared/page.js";
 import { h, $, clock, showError } from "../shared/ui.js";
 import { CityMap } from "../shared/map.js";
@@ -23,11 +25,10 @@ if (!orderId || !share) {
     h("div", { class: "map-wrap" }, mapBox),
   );
   const map = new CityMap(mapBox);
-  map.note.textContent = "Waiting for the courier's position…";
   const tracking = new Tracking(null, {
     orderId,
     share,
-    map: null,
+    map,
     dropoff: null,
     onStatus: async () => ({}),
     onLive: (live) => {
@@ -37,13 +38,22 @@ if (!orderId || !share) {
       }
       $("#eta").textContent = live.eta ? `Arrives about ${clock(live.eta)}` : "";
       $("#stops-before").textContent = live.stops_before_you ? `${live.stops_before_you} stop(s) before this one` : "";
-      // Link viewers get no street map (it needs an account): the courier on a blank canvas.
-      if (live.lat !== null && live.lat !== undefined && !map.origin) {
-        map.setCity({ type: "FeatureCollection", features: [{ type: "Feature", geometry: { type: "Point", coordinates: [live.lon, live.lat] }, properties: { feature: "courier" } }] });
-        map.note.hidden = true;
-        tracking.map = map;
-      }
     },
   });
   tracking.start();
+  loadSharedMap(map, tracking);
+}
+
+// The viewer has no account (a separate Api role keeps any token of this browser out of it).
+async function loadSharedMap(map, tracking) {
+  const api = new Api("share");
+  try {
+    map.setCity(await api.request("GET", `/customer/orders/${orderId}/share/city.geojson`, { headers: { "X-Share-Token": share } }));
+  } catch (err) {
+    map.note.textContent = `Map unavailable: ${err.title || err.message}`;
+    showError(err);
+    return;
+  }
+  // The courier may have shown up before the streets did: zoom to them now.
+  tracking.refit();
 }

@@ -32,6 +32,12 @@ export class Tracking {
     if (this.last) this.courier(this.last);
   }
 
+  // After the map got its city: zoom to the courier again (the first fit had nothing to place them on).
+  refit() {
+    this.fitted = false;
+    this.redrawMarker();
+  }
+
   async poll() {
     if (this.share) return;
     const order = await this.onStatus();
@@ -67,8 +73,10 @@ export class Tracking {
     this.map?.setOverlay("courier", [{ kind: "point", lat: position.lat, lon: position.lon, color: "#2563eb", radius: 9, label: "Courier", faded: position.stale }]);
     // First sight of the courier: zoom to the stretch between them and the door.
     const door = this.dropoff ? [[this.dropoff.lon, this.dropoff.lat]] : [];
-    if (!this.fitted) this.map?.fit([[position.lon, position.lat], ...door], { minSpanM: 700 });
-    this.fitted = true;
+    if (!this.fitted && this.map?.origin) {
+      this.map.fit([[position.lon, position.lat], ...door], { minSpanM: 700 });
+      this.fitted = true;
+    }
     if (note) {
       note.hidden = false;
       note.dataset.lat = position.lat;
