@@ -25,6 +25,7 @@ from o2o import seed as seeding
 from o2o.seed_city import city_for
 from routing.street_graph import StreetGraph
 from routing.synthetic_city import synthetic_city
+from routing.types import PROFILES
 from simulations.run import Options, Progress, RunResult, run
 from simulations.scenarios import Scenario
 
@@ -64,6 +65,9 @@ def runs(request: Request, progress: Callable[[str], Callable[[Progress], None]]
     exactly the same network and stock); `--live` runs once in the demo's database instead.
     `progress(title)` gives the display for one run."""
     graph = street_graph(request.osm, seed=request.seed)
+    for profile in PROFILES:
+        # Built (or read from the cache) now, not inside the first dispatch cycle that needs it.
+        graph.prepare(profile)
     if request.live:
         return [_live(request, graph, progress(f"live {request.scenario.name}"))]
     results = []
