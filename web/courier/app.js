@@ -86,10 +86,13 @@ async function start() {
     );
   }
 
+  // The route comes first: a large city map must not keep the next stop from showing.
+  feed.start();
   try {
     map = await loadCityMap(api, mapBox);
   } catch (err) {
     showError(err);
+    return;
   }
-  feed.start();
+  view.drawMap(view.stops || []);
 }

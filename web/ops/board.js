@@ -94,7 +94,7 @@ export class Board {
   renderOrders() {
     const items = this.orders.slice(0, 30).map((o) => h("li", { class: "spread", dataset: { order: o.id } },
       h("span", {}, `${o.id.slice(0, 8)} · due ${clock(o.promised_to)}`),
-      h("span", { class: "row" }, h("span", { class: `pill${o.late ? " late" : ""}`, "data-status": o.status }, o.late ? `${o.status} · late` : o.status),
+      h("span", { class: "row" }, h("span", { class: `pill${o.late ? " late" : ""}`, "data-status": o.status }, o.late ? `${o.status.replace("_", " ")} · late` : o.status.replace("_", " ")),
         h("button", { type: "button", class: "link", onclick: () => this.explain(o.id) }, "Why?"))));
     this.ordersCard.replaceChildren(h("h2", {}, `Open orders · ${this.orders.length}`),
       items.length ? h("ul", { class: "plain" }, ...items) : h("p", { class: "muted" }, "No open orders."), h("div", { id: "explanation" }));

@@ -55,6 +55,6 @@ export class Panels {
       h("h3", {}, `Alerts · ${alerts.length}`),
       alerts.length ? h("ul", { class: "plain" }, ...alerts.map((a) => h("li", {}, h("strong", {}, `${a.location_code} · ${a.sku_code}`), ` ${a.kind.replace("_", " ")} – ${a.detail}`))) : h("p", { class: "muted" }, "No open alerts."),
       h("h3", {}, `Transfers · ${transfers.length}`),
-      transfers.length ? h("ul", { class: "plain" }, ...transfers.map((t) => h("li", { class: "spread" }, h("span", {}, `${t.total_qty} units · ${t.reason}`), h("span", { class: "pill" }, t.status)))) : h("p", { class: "muted" }, "No transfers."));
+      transfers.length ? h("ul", { class: "plain" }, ...transfers.map((t) => h("li", { class: "spread" }, h("span", {}, `${t.total_qty} units · ${t.reason}`), h("span", { class: "pill" }, t.status.replace("_", " "))))) : h("p", { class: "muted" }, "No transfers."));
   }
 }

@@ -30,7 +30,7 @@ export class Ticket {
     const allDone = t.lines.every((l) => l.state !== "open");
     const head = h("div", { class: "spread" },
       h("strong", {}, `Order ${t.order_id.slice(0, 8)}`),
-      h("span", { class: "pill", "data-status": t.fulfilment_status }, t.fulfilment_status));
+      h("span", { class: "pill", "data-status": t.fulfilment_status }, t.fulfilment_status.replace("_", " ")));
     const when = h("p", { class: "muted" }, `Courier expected ${clock(t.courier_expected_at)} · start by ${clock(t.start_by)}${t.note ? ` · “${t.note}”` : ""}`);
     const actions = [];
     if (t.order_status === "placed") actions.push(h("button", { type: "button", class: "primary", onclick: this.post("accept") }, "Accept"));

@@ -28,7 +28,7 @@ export class Transfers {
       await this.refresh();
     }));
     return h("li", {},
-      h("div", { class: "spread" }, h("strong", {}, `${t.total_qty} units · ${t.reason}`), h("span", { class: "pill" }, t.status)),
+      h("div", { class: "spread" }, h("strong", {}, `${t.total_qty} units · ${t.reason}`), h("span", { class: "pill" }, t.status.replace("_", " "))),
       h("p", { class: "muted" }, t.expected_at ? `Expected ${clock(t.expected_at)}` : `Planned ${clock(t.planned_at)}`),
       h("ul", { class: "plain" }, ...counts.map(({ line, input }) => h("li", { class: "spread" }, h("span", {}, `${line.qty} × ${line.sku_name}`), input))),
       receive);
