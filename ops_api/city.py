@@ -4,7 +4,8 @@ The city map (streets, stores, zones) is readable by every signed-in role: custo
 door on it and couriers ride on it. Streets are public data and store positions and delivery
 zones are what any delivery app shows its customers; distribution centres, the warehouse and
 closed locations are shown to dispatchers and admins only. The board (couriers, open orders,
-planned routes) is operators' information and stays with them.
+planned routes) is operators' information and stays with them. Someone holding only a share
+link reads the streets through `customer_api.share_map` instead.
 """
 
 from __future__ import annotations
