@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from core.settings import get_settings
 
-TASK_MODULES = ("core.tasks", "warehouse.tasks", "warehouse.reservation_tasks", "dispatch.tasks")
+TASK_MODULES = (
+    "core.tasks",
+    "warehouse.tasks",
+    "warehouse.reservation_tasks",
+    "dispatch.tasks",
+    "dispatch.notifications_tasks",
+)
 _PENDING_KEY = "o2o_after_commit_tasks"
 
 

@@ -8,7 +8,7 @@ from dispatch import notifications
 from dispatch.notifications_senders import log_senders
 
 
-@app.task(name=notifications.DELIVER_TASK)  # type: ignore[untyped-decorator]
+@app.task(name=notifications.DELIVER_TASK)
 def deliver() -> int:
     with session_scope() as session:
         return notifications.deliver_pending(session, senders=log_senders())

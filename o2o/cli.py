@@ -122,6 +122,8 @@ def serve(
         port=port or settings.port,
         workers=workers,
         ws_max_size=64 * 1024,
+        # Measured: per-message deflate costs CPU per frame and memory per socket for small JSON frames.
+        ws_per_message_deflate=False,
     )
 
 
