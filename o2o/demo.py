@@ -152,6 +152,8 @@ def run_demo(console: Console) -> int:
                     str(settings.port),
                     "--ws-max-size",
                     str(64 * 1024),
+                    "--ws-per-message-deflate",
+                    "false",
                 ],
                 str(logs / "api.log"),
             )
