@@ -9,6 +9,7 @@ new work and deleted when work moved away.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -35,14 +36,17 @@ def write_stops(
     valid: set[uuid.UUID],
     plan: Plan,
     now: datetime,
+    released_from: Collection[uuid.UUID] = (),
 ) -> None:
     """Stops are updated in place (ids stay), created for new work, deleted when work moved away.
 
     Set-based: one DELETE, one INSERT, one UPDATE (`dispatch.cycle_bulk`) of only the stops whose
     sequence or times changed, and at most two courier-status UPDATEs — a fixed number of round
     trips whatever the zone's size (per-stop and per-courier statements dominated the cycle).
+    `released_from`: couriers who lost orders this cycle; they may not be in the plan at all (off
+    shift), but their stops for those orders must go too.
     """
-    couriers = set(planned) | set(owner.values())
+    couriers = set(planned) | set(owner.values()) | set(released_from)
     wanted = {
         (c, s.order_id, s.kind, s.location_id): (seq, s)
         for c, stops in planned.items()
@@ -69,10 +73,16 @@ def write_stops(
     before: dict[uuid.UUID, list[tuple[uuid.UUID, StopKind, uuid.UUID | None]]] = {}
     keep: dict[StopKey, tuple[uuid.UUID, int, datetime | None, datetime | None]] = {}
     gone: list[uuid.UUID] = []
+    # Work a courier keeps (pinned, on board, at the store) that the plan left out (it no longer
+    # fits, e.g. past the shift's end): its stops stay as they are, after the planned ones.
+    in_plan = {(c, s.order_id) for c, stops in planned.items() for s in stops}
+    held: dict[uuid.UUID, list[tuple[uuid.UUID, StopKey, int, datetime | None, datetime | None]]] = {}
     for stop_id, courier, oid, kind, location, seq, arrival, departure in existing:
         before.setdefault(courier, []).append((oid, kind, location))
         if (courier, oid, kind, location) in wanted:
             keep[(courier, oid, kind, location)] = (stop_id, seq, arrival, departure)
+        elif owner.get(oid) == courier and (courier, oid) not in in_plan:
+            held.setdefault(courier, []).append((stop_id, (courier, oid, kind, location), seq, arrival, departure))
         elif oid in valid or oid not in rows:
             gone.append(stop_id)
     if gone:
@@ -105,6 +115,16 @@ def write_stops(
             changed.append(
                 {"id": old[0], "seq": seq, "planned_arrival_at": s.arrival, "planned_departure_at": s.departure}
             )
+    for courier, stops in held.items():
+        if routes.get(courier) is None:
+            continue
+        last = len([k for k in wanted if k[0] == courier])
+        for n, (stop_id, (_, oid, kind, location), old_seq, arrival, departure) in enumerate(stops, last + 1):
+            after.setdefault(courier, []).append((n, oid, kind, location))
+            if n != old_seq:
+                changed.append(
+                    {"id": stop_id, "seq": n, "planned_arrival_at": arrival, "planned_departure_at": departure}
+                )
     table = RouteStop.__table__
     update_rows(
         session,

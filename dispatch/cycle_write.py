@@ -33,11 +33,14 @@ from dispatch.route_models import (
     DispatchRun,
     OrderAssignment,
     PodPolicy,
+    StopKind,
+    StopStatus,
 )
 from dispatch.states import transition_many
 from routing import Plan
 
 ON_BOARD = (OrderStatus.picked_up, OrderStatus.failed_delivery)
+_OFFLINE = "its courier went off shift while the plan was being made"
 # An order may have moved on through the store's states since the read: still ours to plan.
 _STORE_STATES = (OrderStatus.accepted, OrderStatus.picking, OrderStatus.packed, OrderStatus.assigned)
 
@@ -87,19 +90,45 @@ def apply(
     moving_details: dict[uuid.UUID, dict[str, str]] = {}
     owner: dict[uuid.UUID, uuid.UUID] = {}
     released: list[uuid.UUID] = []
+    released_from: set[uuid.UUID] = set()
+    dropped: list[Order] = []
+    dropped_details: dict[uuid.UUID, dict[str, str]] = {}
+    overridden: dict[uuid.UUID, str] = {}  # explained as assigned, but the courier is gone
+    at_store = {
+        s.order_id: c.courier_id
+        for c in index.couriers.values()
+        for s in c.stops
+        if s.kind is StopKind.pickup and s.status is StopStatus.arrived
+    }
+    unassigned_why = {
+        e.order_id: str(e.details.get("reason", "not planned")) for e in explanations if e.courier_id is None
+    }
     new_rows: list[dict[str, object]] = []
     moved_rows: list[dict[str, object]] = []
     for oid in sorted(valid):
         order, row, a = orders[oid], rows[oid], current.get(oid)
         courier = target.get(oid)
-        if courier is not None and courier not in on_shift:
+        went_offline = courier is not None and courier not in on_shift
+        if went_offline:
             courier = None  # went offline while we were solving
         if courier is None:
             carrying = order.status in ON_BOARD or any(p.on_board for p in row.pickups)
-            if a is not None and not a[2] and not carrying:
-                released.append(oid)
-            elif a is not None:
+            if a is not None and (a[2] or carrying or at_store.get(oid) == a[0]):
+                # Pinned by an operator, goods on board, or the courier is at the store for it:
+                # never taken away, even when the plan could not fit it (its stops stay).
                 owner[oid] = a[0]
+                continue
+            if went_offline:
+                overridden[oid] = _OFFLINE
+            if a is not None:
+                released.append(oid)
+                released_from.add(a[0])
+            if order.status is OrderStatus.assigned and not carrying:
+                # Nobody carries it any more: back in the pool, saying why (an `assigned` order
+                # without an assignment would be re-read every cycle and carried by no one).
+                why = _OFFLINE if went_offline else unassigned_why.get(oid, "not planned")
+                dropped.append(order)
+                dropped_details[oid] = {"reason": why}
             continue
         state = a[1] if a is not None else AssignmentState.confirmed
         if a is None or a[0] != courier:
@@ -123,13 +152,28 @@ def apply(
     # One UPDATE and one multi-row event INSERT for all packed → assigned moves (a flush per
     # order was most of the write time at 1,000 orders).
     transition_many(session, moving, OrderStatus.assigned, at=now, details=moving_details)
+    transition_many(session, dropped, OrderStatus.packed, at=now, details=dropped_details)
     assigned, moved = len(new_rows), len(moved_rows)
-    write_stops(session, planned, owner, rows, valid, plan, now)
+    write_stops(session, planned, owner, rows, valid, plan, now, released_from=released_from)
     expected_arrivals(session, planned, owner)
     for courier, oid, expires in offered:
         after_commit.to_courier(
             session, courier, {"type": "offer", "order_id": str(oid), "expires_at": expires.isoformat()}
         )
+    if overridden:
+        explanations = [
+            Explanation(
+                e.order_id,
+                None,
+                None,
+                None,
+                f"Not assigned: {overridden[e.order_id]}.",
+                {"reason": overridden[e.order_id]},
+            )
+            if e.order_id in overridden
+            else e
+            for e in explanations
+        ]
     run = _record(session, zone_id, built, plan, explanations, policy, timings, now, (assigned, moved, len(released)))
     session.flush()
     return Written(run.id, run.orders, assigned, moved, run.unassigned)

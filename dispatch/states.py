@@ -2,6 +2,7 @@
 
     placed → accepted → picking → packed → assigned → picked_up → delivered → returned
     any state before picked_up → cancelled;  picked_up → failed_delivery → returned
+    assigned → packed: the dispatch cycle's plan no longer has a courier for it (back in the pool)
 
 Every transition stamps the new state's `<state>_at` column and writes an outbox event
 `order.<state>` in the same transaction, so notifications, tracking and webhooks (later issues)
@@ -31,7 +32,7 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.accepted: frozenset({S.picking, S.cancelled}),
     S.picking: frozenset({S.packed, S.cancelled}),
     S.packed: frozenset({S.assigned, S.cancelled}),
-    S.assigned: frozenset({S.picked_up, S.cancelled}),
+    S.assigned: frozenset({S.picked_up, S.packed, S.cancelled}),
     S.picked_up: frozenset({S.delivered, S.failed_delivery}),
     S.delivered: frozenset({S.returned}),
     S.failed_delivery: frozenset({S.returned}),
