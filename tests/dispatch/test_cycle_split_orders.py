@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.auth.models import Role
 from dispatch import cycle, picking, repository, stop_events
+from dispatch.config import Policy
 from dispatch.models import Order, OrderStatus
 from dispatch.route_models import DispatchExplanation, OrderAssignment, RouteStop, StopKind, StopStatus
 from dispatch.schemas import PackIn, PickLineIn
@@ -58,7 +59,7 @@ def _pack_all(db_session, fleet: fw.Fleet, oid: uuid.UUID) -> None:
         )
 
 
-def _run(db_session, fleet: fw.Fleet, policy: str = "vrp") -> cycle.CycleResult:
+def _run(db_session, fleet: fw.Fleet, policy: Policy = "vrp") -> cycle.CycleResult:
     return cycle.run_zone(fleet.zone.id, scope=fw.scope_of(db_session), time_limit_s=0.5, policy=policy)
 
 
