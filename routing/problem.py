@@ -180,17 +180,17 @@ class Problem:
                 if v.id in self.shipment(sid).excluded:
                     raise ValueError(f"shipment {sid} is fixed to {v.id}, which it excludes")
                 owners[sid] = v.id
-        for group, members in self.groups.items():
-            # One vehicle carries a whole group: fixing one part fixes them all, to the same one.
-            fixed = {owners.get(sid) for sid in members}
-            if len(fixed) > 1:
-                raise ValueError(f"group {group}: parts must all be fixed to one vehicle or none, got {fixed}")
             load = [0] * len(v.capacity)
             for sid in v.on_board:
                 for k, d in enumerate(self.shipment(sid).demand):
                     load[k] += d
             if any(ld > c for ld, c in zip(load, v.capacity, strict=True)):
                 raise ValueError(f"vehicle {v.id}: on-board load {load} exceeds capacity {v.capacity}")
+        for group, members in self.groups.items():
+            # One vehicle carries a whole group: fixing one part fixes them all, to the same one.
+            fixed = {owners.get(sid) for sid in members}
+            if len(fixed) > 1:
+                raise ValueError(f"group {group}: parts must all be fixed to one vehicle or none, got {fixed}")
 
     @property
     def size(self) -> int:

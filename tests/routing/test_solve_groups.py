@@ -151,3 +151,22 @@ def test_invalid_groups_and_exclusions_are_refused() -> None:
     one = (Vehicle("v", start=0, capacity=(4,), assigned=("o",)),)
     with pytest.raises(ValueError, match="which it excludes"):
         Problem({"bike": line(7)}, one, (Shipment("o", pickup=1, delivery=2, demand=(1,), excluded=("v",)),))
+
+
+def test_a_split_order_with_no_courier_on_shift_is_left_unassigned() -> None:
+    # Seen in the live demo: a zone with a split order and no courier yet crashed the cycle.
+    problem = Problem({"bike": line(7)}, (), split_order())
+    plan = solve(problem, FAST)
+    assert {u.shipment_id for u in plan.unassigned} == {"o1@a", "o1@b"}
+    assert not plan.routes
+
+
+def test_every_vehicle_is_checked_for_on_board_load_when_groups_exist() -> None:
+    # The overloaded vehicle comes first: a check of only the last vehicle would miss it.
+    loaded = Shipment("solo", pickup=2, delivery=4, demand=(3,))
+    vehicles = (
+        Vehicle("full", start=0, capacity=(2,), on_board=("solo",)),
+        Vehicle("free", start=6, capacity=(4,)),
+    )
+    with pytest.raises(ValueError, match="on-board load"):
+        Problem({"bike": line(7)}, vehicles, (*split_order(), loaded))
