@@ -39,6 +39,10 @@ class Processes:
     def dead(self) -> list[str]:
         return [name for name, proc in self.running if proc.poll() is not None and name not in self.optional]
 
+    def failed_optional(self) -> list[str]:
+        """Optional children that ended with an error (the demo goes on, but the person should know)."""
+        return [name for name, proc in self.running if name in self.optional and proc.poll() not in (None, 0)]
+
     def stop(self) -> None:
         for _name, proc in reversed(self.running):
             if proc.poll() is None:
@@ -203,7 +207,11 @@ def run_demo(console: Console) -> int:
             optional=True,
         )
         _print_welcome(console, settings, tag, logs)
+        reported: set[str] = set()
         while not processes.dead():
+            for name in set(processes.failed_optional()) - reported:
+                console.print(f"[yellow]The {name} stopped with an error; see {logs}/{name}.log[/yellow]")
+                reported.add(name)
             time.sleep(0.5)
         console.print(f"[red]{', '.join(processes.dead())} stopped unexpectedly; see {logs}[/red]")
         return 1
