@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import clock, events
@@ -64,6 +64,19 @@ def add_locations(session: Session, *, zone_id: uuid.UUID, location_ids: Sequenc
     for location_id in sorted(wanted):
         session.merge(DispatchZoneLocation(location_id=location_id, zone_id=zone_id))
     session.flush()
+
+
+def detach_locations(session: Session, *, location_ids: Sequence[uuid.UUID], zone_code_prefix: str) -> int:
+    """Take these locations out of the zones whose code starts with `zone_code_prefix`; returns how
+    many links went. A new live simulation takes over the stores an earlier, stopped one planned."""
+    zone_ids = select(DispatchZone.id).where(DispatchZone.code.startswith(zone_code_prefix, autoescape=True))
+    result = session.execute(
+        delete(DispatchZoneLocation).where(
+            DispatchZoneLocation.location_id.in_(location_ids), DispatchZoneLocation.zone_id.in_(zone_ids)
+        )
+    )
+    session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def zone_out(session: Session, zone: DispatchZone) -> ZoneOut:

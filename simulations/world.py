@@ -63,6 +63,9 @@ class CourierPlan:
     offline_at_s: float | None  # goes offline early (phone dead, calls it a day)
 
 
+ZONE_PREFIX = "SIM-"
+
+
 @dataclass
 class World:
     stores: list[Store]
@@ -91,6 +94,9 @@ def build(
     shops = _shops(session)
     if not shops:
         raise ValueError("the database holds no stores with service zones: seed a network first")
+    if live:
+        # An earlier live run (an earlier `make demo`) left its zones holding these stores.
+        fleet.detach_locations(session, location_ids=[s.id for s in shops], zone_code_prefix=ZONE_PREFIX)
     by_parent: dict[uuid.UUID | None, list[Location]] = defaultdict(list)
     for shop in shops:
         # A distribution centre that also delivers joins the zone of the stores it supplies.
@@ -103,7 +109,7 @@ def build(
         zone = fleet.create_zone(
             session,
             data=ZoneIn(
-                code=f"SIM-{tag}-{number}",
+                code=f"{ZONE_PREFIX}{tag}-{number}",
                 name=f"Simulated zone {number}",
                 location_ids=[m.id for m in members],
             ),
