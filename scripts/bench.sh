@@ -19,3 +19,4 @@ fi
 $O2O bench dynamic --json "$out/dynamic.json"
 $O2O bench checkout --json "$out/checkout.json"
 $O2O bench dispatch --json "$out/dispatch.json"
+$O2O bench tracking --json "$out/tracking.json"
