@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
@@ -29,7 +27,7 @@ from core.auth.tokens import decode_token
 from core.db import session_scope
 from core.errors import DomainError
 from core.http.deps import public
-from core.metrics import WS_CONNECTIONS
+from core.http.websockets import POLICY_VIOLATION, Close, first_message, frame_text, serve
 from core.redis import new_async_redis
 from core.settings import get_settings
 from dispatch import pings
@@ -38,29 +36,6 @@ from dispatch.fleet_schemas import PingIn, PingResult
 from dispatch.shifts import courier_for
 
 router = APIRouter(prefix="/courier", tags=["courier app"])
-
-MAX_FRAME = 64 * 1024
-AUTH_TIMEOUT_S = 10.0
-POLICY_VIOLATION = 1008
-MESSAGE_TOO_BIG = 1009
-
-
-class _Close(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
-
-
-def _text(message: Mapping[str, Any]) -> str:
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    text, data = message.get("text"), message.get("bytes")
-    size = len(text.encode()) if text is not None else len(data or b"")
-    if size > MAX_FRAME:
-        raise _Close(MESSAGE_TOO_BIG, "frame over 64 KiB")
-    if text is None:
-        raise _Close(POLICY_VIOLATION, "text frames only")
-    return str(text)
 
 
 def _authenticate(token: str) -> tuple[uuid.UUID, uuid.UUID]:
@@ -79,31 +54,26 @@ def _record(user_id: uuid.UUID, ping: PingIn) -> PingResult:
 
 
 async def _auth(ws: WebSocket) -> tuple[uuid.UUID, uuid.UUID]:
-    with anyio.fail_after(AUTH_TIMEOUT_S):
-        raw = _text(await ws.receive())
-    try:
-        first = json.loads(raw)
-        token = first["token"]
-        if not isinstance(token, str) or len(token) > 4096:
-            raise TypeError("token")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _Close(POLICY_VIOLATION, "first message must be {type: auth, token}") from exc
+    reason = "first message must be {type: auth, token}"
+    token = (await first_message(ws, reason=reason)).get("token")
+    if not isinstance(token, str) or len(token) > 4096:
+        raise Close(POLICY_VIOLATION, reason)
     try:
         return await run_in_threadpool(_authenticate, token)
     except DomainError as exc:
-        raise _Close(POLICY_VIOLATION, exc.code) from exc
+        raise Close(POLICY_VIOLATION, exc.code) from exc
 
 
 async def _pings_in(ws: WebSocket, user_id: uuid.UUID) -> None:
     while True:
-        raw = _text(await ws.receive())
+        raw = frame_text(await ws.receive())
         try:
             body = json.loads(raw)
             if not isinstance(body, dict) or body.pop("type", "ping") != "ping":
                 raise ValueError("not a ping")
             ping = PingIn.model_validate(body)
         except (ValueError, ValidationError) as exc:
-            raise _Close(POLICY_VIOLATION, "malformed ping") from exc
+            raise Close(POLICY_VIOLATION, "malformed ping") from exc
         result = await run_in_threadpool(_record, user_id, ping)
         await ws.send_json({"type": "ack", **result.model_dump()})
 
@@ -121,14 +91,14 @@ async def _updates_out(ws: WebSocket, courier_id: uuid.UUID) -> None:
         await client.aclose()
 
 
-async def _serve(ws: WebSocket, user_id: uuid.UUID, courier_id: uuid.UUID) -> _Close | None:
+async def _serve(ws: WebSocket, user_id: uuid.UUID, courier_id: uuid.UUID) -> Close | None:
     """Pings in and updates out until the client leaves (None) or breaks the protocol."""
-    closing: _Close | None = None
+    closing: Close | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(_updates_out, ws, courier_id)
         try:
             await _pings_in(ws, user_id)
-        except _Close as close:
+        except Close as close:
             closing = close
         except WebSocketDisconnect:
             closing = None
@@ -139,19 +109,10 @@ async def _serve(ws: WebSocket, user_id: uuid.UUID, courier_id: uuid.UUID) -> _C
 @router.websocket("/stream", dependencies=[Depends(public)])
 async def stream(ws: WebSocket) -> None:
     """Authenticated in-band (first message), so the route itself is open (`public`)."""
-    await ws.accept()
-    WS_CONNECTIONS.labels("courier").inc()
-    try:
+
+    async def session() -> Close | None:
         user_id, courier_id = await _auth(ws)
         await ws.send_json({"type": "hello", "courier_id": str(courier_id)})
-        closing = await _serve(ws, user_id, courier_id)
-        if closing is not None:
-            await ws.close(code=closing.code, reason=closing.reason)
-    except _Close as close:
-        await ws.close(code=close.code, reason=close.reason)
-    except TimeoutError:
-        await ws.close(code=POLICY_VIOLATION, reason="no auth message")
-    except WebSocketDisconnect:
-        pass
-    finally:
-        WS_CONNECTIONS.labels("courier").dec()
+        return await _serve(ws, user_id, courier_id)
+
+    await serve(ws, label="courier", session=session, no_auth_reason="no auth message")

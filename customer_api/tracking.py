@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Mapping
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +22,7 @@ from core.auth.tokens import Principal, decode_token
 from core.db import session_scope
 from core.errors import DomainError
 from core.http.deps import DbSession, allow, public
-from core.metrics import WS_CONNECTIONS
+from core.http.websockets import POLICY_VIOLATION, TRY_AGAIN_LATER, Close, first_message, frame_payload, serve
 from core.settings import get_settings
 from dispatch import tracking_share
 from dispatch.errors import OrderNotFound
@@ -36,10 +34,6 @@ from dispatch.tracking_snapshot import snapshot
 router = APIRouter(prefix="/customer", tags=["customer: tracking"])
 
 Customer = Annotated[Principal, Depends(allow(Role.customer))]
-MAX_FRAME = 64 * 1024
-AUTH_TIMEOUT_S = 10.0
-CLOSE_TIMEOUT_S = 2.0
-POLICY_VIOLATION, MESSAGE_TOO_BIG, UNAVAILABLE, TRY_AGAIN_LATER = 1008, 1009, 1011, 1013
 
 
 class ShareOut(BaseModel):
@@ -53,21 +47,6 @@ def share_my_order(order_id: uuid.UUID, session: DbSession, principal: Customer)
     """A link that lets someone else watch this order live, read-only, until delivery + 15 min."""
     link = tracking_share.issue(session, customer_id=principal.user_id, order_id=order_id)
     return ShareOut(token=link.token, url=link.url, expires_at=link.expires_at.isoformat())
-
-
-class _Close(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
-
-
-def _size_checked(message: Mapping[str, Any]) -> str | None:
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    text, data = message.get("text"), message.get("bytes")
-    if len(text.encode() if text is not None else data or b"") > MAX_FRAME:
-        raise _Close(MESSAGE_TOO_BIG, "frame over 64 KiB")
-    return str(text) if text is not None else None
 
 
 def _authorize(order_id: uuid.UUID, first: dict[str, Any]) -> bool:
@@ -96,32 +75,25 @@ def _snapshot(order_id: uuid.UUID, read_only: bool) -> dict[str, Any]:
 
 
 async def _auth(ws: WebSocket, order_id: uuid.UUID) -> bool:
-    with anyio.fail_after(AUTH_TIMEOUT_S):
-        raw = _size_checked(await ws.receive())
-    try:
-        first = json.loads(raw or "")
-        if not isinstance(first, dict):
-            raise TypeError("not an object")
-    except (ValueError, TypeError) as exc:
-        raise _Close(POLICY_VIOLATION, "no_auth") from exc
+    first = await first_message(ws, reason="no_auth")
     try:
         return await run_in_threadpool(_authorize, order_id, first)
     except DomainError as exc:
-        raise _Close(POLICY_VIOLATION, exc.code) from exc
+        raise Close(POLICY_VIOLATION, exc.code) from exc
 
 
-async def _read_until_gone(ws: WebSocket) -> _Close | None:
+async def _read_until_gone(ws: WebSocket) -> Close | None:
     """Watchers have nothing to say after auth; reading notices them leaving (and oversize)."""
     try:
         while True:
-            _size_checked(await ws.receive())
+            frame_payload(await ws.receive())
     except WebSocketDisconnect:
         return None
-    except _Close as close:
+    except Close as close:
         return close
 
 
-async def _write(ws: WebSocket, feed: Feed, order_id: uuid.UUID, read_only: bool) -> _Close | None:
+async def _write(ws: WebSocket, feed: Feed, order_id: uuid.UUID, read_only: bool) -> Close | None:
     try:
         while True:
             item = await feed.next()
@@ -132,12 +104,12 @@ async def _write(ws: WebSocket, feed: Feed, order_id: uuid.UUID, read_only: bool
             else:
                 await ws.send_text(str(item))
     except SlowConsumer:
-        return _Close(TRY_AGAIN_LATER, "slow_consumer")
+        return Close(TRY_AGAIN_LATER, "slow_consumer")
     except WebSocketDisconnect:
         return None
 
 
-async def _serve(ws: WebSocket, feed: Feed, order_id: uuid.UUID, read_only: bool) -> _Close | None:
+async def _serve(ws: WebSocket, feed: Feed, order_id: uuid.UUID, read_only: bool) -> Close | None:
     """Relay until the client leaves (None), breaks the protocol or falls behind (a close).
 
     The writer runs in this task and one reader task watches the client: two tasks per socket
@@ -164,7 +136,7 @@ async def _serve(ws: WebSocket, feed: Feed, order_id: uuid.UUID, read_only: bool
             return reader.result()
         if feed.overflowed:
             writer.uncancel()
-            return _Close(TRY_AGAIN_LATER, "slow_consumer")
+            return Close(TRY_AGAIN_LATER, "slow_consumer")
         raise  # the server is shutting down
     finally:
         finished = True
@@ -172,7 +144,7 @@ async def _serve(ws: WebSocket, feed: Feed, order_id: uuid.UUID, read_only: bool
         reader.cancel()
 
 
-async def _watch(ws: WebSocket, order_id: uuid.UUID, read_only: bool) -> _Close | None:
+async def _watch(ws: WebSocket, order_id: uuid.UUID, read_only: bool) -> Close | None:
     rooms, feed = get_rooms(), Feed()
     room = await rooms.join(order_id, feed)
     try:
@@ -188,20 +160,8 @@ async def _watch(ws: WebSocket, order_id: uuid.UUID, read_only: bool) -> _Close 
 @router.websocket("/orders/{order_id}/track", dependencies=[Depends(public)])
 async def track(ws: WebSocket, order_id: uuid.UUID) -> None:
     """Authenticated in-band (first message), so the route itself is open (`public`)."""
-    await ws.accept()
-    WS_CONNECTIONS.labels("tracking").inc()
-    closing: _Close | None = None
-    try:
-        read_only = await _auth(ws, order_id)
-        closing = await _watch(ws, order_id, read_only)
-    except _Close as close:
-        closing = close
-    except TimeoutError:
-        closing = _Close(POLICY_VIOLATION, "no_auth")
-    except WebSocketDisconnect:
-        closing = None
-    finally:
-        WS_CONNECTIONS.labels("tracking").dec()
-    if closing is not None:
-        with anyio.move_on_after(CLOSE_TIMEOUT_S):
-            await ws.close(code=closing.code, reason=closing.reason)
+
+    async def session() -> Close | None:
+        return await _watch(ws, order_id, await _auth(ws, order_id))
+
+    await serve(ws, label="tracking", session=session, no_auth_reason="no_auth")

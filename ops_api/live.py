@@ -13,7 +13,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 import anyio
@@ -26,7 +25,7 @@ from core.auth.tokens import decode_token
 from core.db import session_scope
 from core.errors import DomainError
 from core.http.deps import public
-from core.metrics import WS_CONNECTIONS
+from core.http.websockets import POLICY_VIOLATION, Close, first_message, frame_text, serve
 from core.pubsub import get_hub
 from core.settings import get_settings
 from dispatch.after_commit import ZONE_CHANNEL
@@ -34,18 +33,9 @@ from dispatch.tracking_ops import MAX_ZONES, split_snapshot, zones_snapshot
 
 router = APIRouter(prefix="/ops", tags=["ops: live map"])
 
-MAX_FRAME = 64 * 1024
-AUTH_TIMEOUT_S = 10.0
 PER_COURIER_S = 1.0
 REFRESH_S = 10.0
-POLICY_VIOLATION, MESSAGE_TOO_BIG = 1008, 1009
 OPERATORS = (Role.dispatcher, Role.admin)
-
-
-class _Close(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
 
 
 class ZoneWatch:
@@ -84,17 +74,6 @@ class ZoneWatch:
         return out, wait
 
 
-def _text(message: Mapping[str, Any]) -> str:
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    text, data = message.get("text"), message.get("bytes")
-    if len(text.encode() if text is not None else data or b"") > MAX_FRAME:
-        raise _Close(MESSAGE_TOO_BIG, "frame over 64 KiB")
-    if text is None:
-        raise _Close(POLICY_VIOLATION, "text frames only")
-    return str(text)
-
-
 def _authorize(token: str) -> None:
     principal = decode_token(token, get_settings())
     with session_scope() as session:
@@ -109,17 +88,13 @@ def _snapshot(zone_ids: list[uuid.UUID]) -> dict[str, Any]:
 
 
 async def _auth(ws: WebSocket) -> None:
-    with anyio.fail_after(AUTH_TIMEOUT_S):
-        raw = _text(await ws.receive())
+    token = (await first_message(ws, reason="no_auth")).get("token")
+    if not isinstance(token, str) or len(token) > 4096:
+        raise Close(POLICY_VIOLATION, "no_auth")
     try:
-        token = json.loads(raw)["token"]
-        if not isinstance(token, str) or len(token) > 4096:
-            raise TypeError("token")
         await run_in_threadpool(_authorize, token)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _Close(POLICY_VIOLATION, "no_auth") from exc
     except DomainError as exc:
-        raise _Close(POLICY_VIOLATION, exc.code) from exc
+        raise Close(POLICY_VIOLATION, exc.code) from exc
 
 
 def _zone_ids(raw: str) -> list[uuid.UUID]:
@@ -130,7 +105,7 @@ def _zone_ids(raw: str) -> list[uuid.UUID]:
             raise ValueError("zone_ids")
         return sorted({uuid.UUID(str(z)) for z in ids})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise _Close(POLICY_VIOLATION, "malformed zones message") from exc
+        raise Close(POLICY_VIOLATION, "malformed zones message") from exc
 
 
 async def _choose(ws: WebSocket, watch: ZoneWatch) -> None:
@@ -138,7 +113,7 @@ async def _choose(ws: WebSocket, watch: ZoneWatch) -> None:
     hub = get_hub()
     try:
         while True:
-            wanted = _zone_ids(_text(await ws.receive()))
+            wanted = _zone_ids(frame_text(await ws.receive()))
             for zone_id in set(watch.zone_ids) - set(wanted):
                 await hub.unsubscribe(ZONE_CHANNEL.format(zone_id=zone_id), watch)
             for zone_id in set(wanted) - set(watch.zone_ids):
@@ -161,7 +136,7 @@ async def _send(ws: WebSocket, watch: ZoneWatch) -> None:
             try:
                 snapshot = await run_in_threadpool(_snapshot, watch.zone_ids)
             except DomainError as exc:
-                raise _Close(POLICY_VIOLATION, exc.code) from exc
+                raise Close(POLICY_VIOLATION, exc.code) from exc
             for part in split_snapshot(snapshot):
                 await ws.send_text(json.dumps(part, separators=(",", ":")))
         watch.ready.clear()  # before reading `waiting`: a position arriving during the sends wakes us
@@ -173,14 +148,14 @@ async def _send(ws: WebSocket, watch: ZoneWatch) -> None:
             await watch.ready.wait()
 
 
-async def _serve(ws: WebSocket) -> _Close | None:
+async def _serve(ws: WebSocket) -> Close | None:
     watch, outcome = ZoneWatch(), []
     async with anyio.create_task_group() as tg:
 
         async def run(step: Any) -> None:
             try:
                 await step
-            except _Close as close:
+            except Close as close:
                 outcome.append(close)
             except WebSocketDisconnect:
                 pass
@@ -194,20 +169,9 @@ async def _serve(ws: WebSocket) -> _Close | None:
 @router.websocket("/live", dependencies=[Depends(public)])
 async def live(ws: WebSocket) -> None:
     """Authenticated in-band (first message), so the route itself is open (`public`)."""
-    await ws.accept()
-    WS_CONNECTIONS.labels("ops").inc()
-    closing: _Close | None = None
-    try:
+
+    async def session() -> Close | None:
         await _auth(ws)
-        closing = await _serve(ws)
-    except _Close as close:
-        closing = close
-    except TimeoutError:
-        closing = _Close(POLICY_VIOLATION, "no_auth")
-    except WebSocketDisconnect:
-        closing = None
-    finally:
-        WS_CONNECTIONS.labels("ops").dec()
-    if closing is not None:
-        with anyio.move_on_after(2.0):
-            await ws.close(code=closing.code, reason=closing.reason)
+        return await _serve(ws)
+
+    await serve(ws, label="ops", session=session, no_auth_reason="no_auth")
