@@ -18,6 +18,7 @@ import numpy.typing as npt
 from routing.problem import Problem, Shipment
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class CourierTable:
@@ -63,14 +64,8 @@ class CourierTable:
         elif s.id not in problem.carrier:
             # Depot goods ride from the start beside every pickup: a conservative peak bound.
             ok &= np.all(self.loaded + demand <= self.capacity, axis=1)
-        if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=np.bool_)
-            mask[[self.row[v] for v in allowed]] = True
-            ok &= mask
-        if not ok.any():
-            return None
-        i = int(np.flatnonzero(ok)[np.argmin(reach[ok])])  # first minimum: the smallest id
-        return self.ids[i], int(free[i]) - self._way_home(i, s)
+        i = self._nearest(ok, reach, allowed)
+        return None if i is None else (self.ids[i], int(free[i]) - self._way_home(i, s))
 
     def best_batch(self, batch: Sequence[Shipment], allowed: Sequence[str] | None) -> tuple[str, int] | None:
         """Like `best` for a batch of shipments from one store: all pickups there, then the
@@ -83,14 +78,19 @@ class CourierTable:
         for profile, rows in self.profiles.items():
             reach[rows], free[rows] = self._batch_timing(self.durations[profile], rows, batch, store)
         ok = (free <= self.shift_end) & np.all(self.left + demand <= self.capacity, axis=1)
+        i = self._nearest(ok, reach, allowed)
+        return None if i is None else (self.ids[i], int(free[i]) - self._way_home(i, batch[-1]))
+
+    def _nearest(self, ok: BoolArray, reach: IntArray, allowed: Sequence[str] | None) -> int | None:
+        """Row of the earliest-reaching vehicle among the feasible (and allowed) ones; ties go to
+        the first row, the smallest id."""
         if allowed is not None:
             mask = np.zeros(len(self.ids), dtype=np.bool_)
             mask[[self.row[v] for v in allowed]] = True
-            ok &= mask
+            ok = ok & mask
         if not ok.any():
             return None
-        i = int(np.flatnonzero(ok)[np.argmin(reach[ok])])
-        return self.ids[i], int(free[i]) - self._way_home(i, batch[-1])
+        return int(np.flatnonzero(ok)[np.argmin(reach[ok])])
 
     def _batch_timing(
         self, m: IntArray, rows: IntArray, batch: Sequence[Shipment], store: int
