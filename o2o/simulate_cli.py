@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -69,6 +71,10 @@ def command(
     cycle_s: Annotated[
         float, typer.Option(min=5, max=600, help="Dispatch cycle period per zone, in virtual seconds.")
     ] = 30.0,
+    couriers: Annotated[
+        int | None,
+        typer.Option(min=1, max=5000, help="Couriers on shift instead of the scenario's (after --scale)."),
+    ] = None,
 ) -> None:
     """Simulate a city in virtual time against the real services; print and write the KPIs."""
     if scenario not in SCENARIOS:
@@ -82,6 +88,8 @@ def command(
     configure_logging("WARNING")  # thousands of orders: the services' info lines would bury the progress bar
     if scale != 1.0 or minutes is not None:
         chosen = chosen.scaled(scale, duration_s=minutes * 60 if minutes else None)
+    if couriers is not None:
+        chosen = chosen.with_fleet(couriers)
     from o2o.simulate_run import Request, runs
 
     request = Request(
@@ -96,6 +104,8 @@ def command(
         tag=tag,
         tail_s=tail * 60.0,
     )
+    # `kill` (SIGTERM) unwinds like Ctrl-C, so the run's databases are dropped on the way out.
+    signal.signal(signal.SIGTERM, _exit_on_term)
     results = runs(request, _progress_display)
     _print(results)
     document: dict[str, Any] = (
@@ -110,6 +120,10 @@ def command(
 
     written = write_report(results, folder)
     console.print(f"Report: {written}")
+
+
+def _exit_on_term(_signum: int, _frame: object) -> None:
+    sys.exit(143)
 
 
 def _progress_display(title: str) -> Any:

@@ -23,8 +23,9 @@ from simulations.runtime import Sim
 from simulations.world import CourierPlan
 
 Process = Generator[simpy.Event, Any, None]
-IDLE_WAIT_S = 300  # an idle courier looks at the app at least this often
-STORE_POLL_S = 20  # waiting at the counter: ask again this often
+IDLE_WAIT_S = 900  # an idle courier looks at the app at least this often (updates are pushed)
+STORE_POLL_S = 120  # waiting at the counter for the bags: look at the app at least this often
+RETRY_S = 20  # a pick-up refused although the bags are here: try again this often
 PICKUP_SERVICE_S = 60
 DOOR_SERVICE_S = 90
 BREAK_S = 20 * 60
@@ -70,7 +71,7 @@ class Rider:
                 yield from self._take_break()
                 continue
             self.waker = env.event()
-            yield self.waker | env.timeout(IDLE_WAIT_S)
+            yield self.waker | env.timeout(self._idle_s())
             self.waker = None
         self.close(env.now)
 
@@ -88,7 +89,7 @@ class Rider:
         return sorted((s for s in route.stops if s.status in OPEN), key=lambda s: s.seq)
 
     def _serve(self, stop: StopOut) -> Process:
-        yield from self._ride(Point(stop.lat, stop.lon))
+        yield from self._ride(Point(stop.lat, stop.lon), stop.kind)
         try:
             with self.sim.step() as session:
                 stop_events.arrive(session, user_id=self.plan.user_id, stop_id=stop.id)
@@ -119,7 +120,14 @@ class Rider:
             if not any(s.id == stop.id for s in self._open_stops()):
                 return  # the order went to someone else (or was cancelled) while we waited
             waited = True
-            yield env.timeout(STORE_POLL_S)
+            # Staff hand the bags over when packed; a re-plan (the app's route update) or a
+            # long wait makes the courier look at the app again.
+            self.waker = env.event()
+            if bags is None:
+                yield self.sim.handover(stop.order_id) | self.waker | env.timeout(STORE_POLL_S)
+            else:  # packed here but refused (the other store of a split order is not ready yet)
+                yield self.waker | env.timeout(RETRY_S)
+            self.waker = None
         if waited:
             self.sim.records.late_pick_waits += 1
             self.sim.records.late_pick_wait_s += env.now - arrived - PICKUP_SERVICE_S
@@ -147,11 +155,16 @@ class Rider:
 
     # -- riding and pinging ------------------------------------------------------------------
 
-    def _ride(self, target: Point) -> Process:
+    def _ride(self, target: Point, kind: StopKind) -> Process:
         if target == self.position:
             return
         leg = self.streets.leg(self.position, target, self.plan.kind.value, speed=self.sim.speed, rng=self.rng)
         self.record.metres += leg.metres
+        if kind is StopKind.pickup:
+            self.record.metres_to_store += leg.metres
+            self.record.store_visits += 1
+        elif kind is StopKind.dropoff:
+            self.record.metres_to_door += leg.metres
         done = 0.0
         while done < leg.seconds:
             step = min(self.chunk_s, leg.seconds - done)
@@ -179,6 +192,17 @@ class Rider:
         self.sim.records.pings += len(batch)
 
     # -- shift -------------------------------------------------------------------------------
+
+    def _idle_s(self) -> float:
+        """How long an idle courier waits for the app to call: until going home or a break is due,
+        at most IDLE_WAIT_S (route updates wake them at once)."""
+        now, plan = self.sim.env.now, self.plan
+        due = [now + IDLE_WAIT_S, plan.shift_end_s]
+        if plan.offline_at_s is not None:
+            due.append(plan.offline_at_s)
+        if plan.takes_break and not self.break_taken:
+            due.append((plan.shift_start_s + plan.shift_end_s) / 2)
+        return max(RETRY_S, min(due) - now)
 
     def _going_home(self) -> bool:
         now, plan = self.sim.env.now, self.plan

@@ -14,7 +14,7 @@ import simpy
 
 from core.errors import DomainError
 from dispatch import checkout, orders, picking
-from dispatch.schemas import CheckoutIn, PackIn, PickLineIn
+from dispatch.schemas import CheckoutIn, LinePickIn, PackIn
 from simulations.demand import Placed
 from simulations.records import OrderRecord
 from simulations.runtime import Sim
@@ -54,7 +54,7 @@ class Floor:
             actor = store.staff_user_id
             try:
                 with sim.step() as session:
-                    picking.accept(session, order_id=order_id, location_id=store.id, actor_id=actor)
+                    # A placed order is accepted on the way.
                     picking.start_picking(session, order_id=order_id, location_id=store.id, actor_id=actor)
             except DomainError:
                 return  # cancelled by the customer meanwhile
@@ -68,15 +68,13 @@ class Floor:
             cold = any(uuid.UUID(line["sku_id"]) in self.world.cold for line in lines)
             try:
                 with sim.step() as session:
-                    for line in lines:
-                        picking.pick_line(
-                            session,
-                            order_id=order_id,
-                            line_no=line["line_no"],
-                            location_id=store.id,
-                            data=PickLineIn(picked=line["qty"]),
-                            actor_id=actor,
-                        )
+                    picking.pick_lines(
+                        session,
+                        order_id=order_id,
+                        location_id=store.id,
+                        picks=[LinePickIn(line_no=line["line_no"], picked=line["qty"]) for line in lines],
+                        actor_id=actor,
+                    )
                     picking.pack(
                         session,
                         order_id=order_id,
@@ -87,7 +85,7 @@ class Floor:
             except DomainError:
                 return  # re-routed (cancelled) while it was being picked
             self.open[store.id].pop(order_id, None)
-        sim.bags[order_id] = bags
+        sim.packed(order_id, bags)
 
     # -- the outage --------------------------------------------------------------------------
 

@@ -42,6 +42,9 @@ def compute(records: Records, *, placed_before_s: float) -> dict[str, Any]:
     shift_h = sum(c.on_shift_s for c in records.couriers.values()) / 3600
     busy_h = sum(c.busy_s for c in records.couriers.values()) / 3600
     km = sum(c.metres for c in records.couriers.values()) / 1000
+    km_to_store = sum(c.metres_to_store for c in records.couriers.values()) / 1000
+    km_to_door = sum(c.metres_to_door for c in records.couriers.values()) / 1000
+    store_visits = sum(c.store_visits for c in records.couriers.values())
     cycles = [c.cycle_s for c in records.cycles]
     solves = [c.solve_s for c in records.cycles]
     kpis: dict[str, Any] = {
@@ -72,6 +75,11 @@ def compute(records: Records, *, placed_before_s: float) -> dict[str, Any]:
         "transfers_received": records.transfers_received,
         "pings": records.pings,
         "courier_hours": round(shift_h, 2),
+        # Where the kilometres go, and how much batching there is (orders carried per store visit).
+        "km_to_store_per_order": round(km_to_store / len(delivered), 3) if delivered else 0.0,
+        "km_to_door_per_order": round(km_to_door / len(delivered), 3) if delivered else 0.0,
+        "orders_per_store_visit": round(len(delivered) / store_visits, 2) if store_visits else 0.0,
+        **{f"open_at_end_{stage}": count for stage, count in records.backlog.items()},
     }
     return kpis
 

@@ -6,6 +6,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch.models import Order, OrderStatus
+
+# Where an order still open when the clock stops is waiting.
+BACKLOG_STAGES = {
+    OrderStatus.placed: "at_store",
+    OrderStatus.accepted: "at_store",
+    OrderStatus.picking: "at_store",
+    OrderStatus.packed: "packed_no_courier",
+    OrderStatus.assigned: "with_courier",
+    OrderStatus.picked_up: "with_courier",
+}
+
 
 @dataclass(slots=True)
 class OrderRecord:
@@ -34,6 +49,9 @@ class CourierRecord:
     on_shift_s: float = 0.0
     busy_s: float = 0.0  # with at least one stop to serve (travelling, waiting at a store, at a door)
     metres: float = 0.0
+    metres_to_store: float = 0.0  # riding to pickups (the rest of `metres`: to doors, and returns)
+    metres_to_door: float = 0.0
+    store_visits: int = 0  # rides that ended at a store to pick up (one visit may collect several orders)
 
 
 @dataclass(slots=True)
@@ -58,9 +76,23 @@ class Records:
     transfers_received: int = 0
     pings: int = 0
     rerouted: int = 0  # open orders of a closed store sent elsewhere
+    backlog: dict[str, int] = field(default_factory=dict)  # open orders at the end, by stage
 
     def courier(self, courier_id: uuid.UUID) -> CourierRecord:
         record = self.couriers.get(courier_id)
         if record is None:
             record = self.couriers[courier_id] = CourierRecord(courier_id)
         return record
+
+
+def backlog(session: Session, order_ids: list[uuid.UUID]) -> dict[str, int]:
+    """How many of `order_ids` are still open, by where they wait (BACKLOG_STAGES)."""
+    counts = dict.fromkeys(sorted(set(BACKLOG_STAGES.values())), 0)
+    rows = session.execute(
+        select(Order.status, func.count()).where(Order.id.in_(order_ids)).group_by(Order.status)
+    ).all()
+    for status, count in rows:
+        stage = BACKLOG_STAGES.get(status)
+        if stage is not None:
+            counts[stage] += count
+    return counts

@@ -28,7 +28,7 @@ from simulations.floor import Floor
 from simulations.ids import seeded_uuids
 from simulations.movement import Streets
 from simulations.operations import Dispatchers, outage, replenisher, storm
-from simulations.records import Records
+from simulations.records import Records, backlog
 from simulations.runtime import Sim
 from simulations.scenarios import Scenario
 from simulations.world import World, build
@@ -125,6 +125,8 @@ def run(
             env.run(until=end_s)
             for rider in riders:
                 rider.close(env.now)
+            with sim.step() as session:
+                sim.records.backlog = backlog(session, list(sim.records.orders))
     finally:
         engine.dispose()
     return RunResult(

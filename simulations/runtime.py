@@ -46,11 +46,28 @@ class Sim:
     on_courier_messages: Callable[[set[uuid.UUID]], object] = lambda _couriers: None
     replenish_queue: list[uuid.UUID] = field(default_factory=list)
     bags: dict[uuid.UUID, int] = field(default_factory=dict)  # packed orders: bags the store handed out
+    _handovers: dict[uuid.UUID, simpy.Event] = field(default_factory=dict)
 
     def stream(self, name: str) -> random.Random:
         """An actor's own random numbers. One shared generator would hand each actor different
         numbers whenever events at the same virtual moment ran in another order."""
         return random.Random(f"{self.seed}:{name}")
+
+    def packed(self, order_id: uuid.UUID, bags: int) -> None:
+        """The store has packed the order: a courier waiting at the counter gets the bags now."""
+        self.bags[order_id] = bags
+        handover = self._handovers.pop(order_id, None)
+        if handover is not None:
+            handover.succeed()
+
+    def handover(self, order_id: uuid.UUID) -> simpy.Event:
+        """Fires when the order is packed (at once if it already is)."""
+        if order_id in self.bags:
+            return self.env.timeout(0)
+        event = self._handovers.get(order_id)
+        if event is None:
+            event = self._handovers[order_id] = self.env.event()
+        return event
 
     @property
     def start(self) -> datetime:

@@ -64,6 +64,12 @@ class Scenario:
             outage_at_s=None if self.outage_at_s is None else min(self.outage_at_s, duration // 3),
         )
 
+    def with_fleet(self, couriers: int) -> Scenario:
+        """The same demand worked by `couriers` couriers (fleet-sizing studies)."""
+        if not 1 <= couriers <= 5000:
+            raise ValueError("couriers must be in 1..5000")
+        return replace(self, couriers=couriers)
+
 
 SCENARIOS: dict[str, Scenario] = {
     "lunch_peak": Scenario("lunch_peak", start_hour_utc=9.0, duration_s=2 * 3600, orders=3000, couriers=120),

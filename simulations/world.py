@@ -22,7 +22,7 @@ from dispatch import couriers as fleet
 from dispatch import shifts
 from dispatch.fleet_models import Courier, CourierStatus, VehicleKind
 from dispatch.fleet_schemas import ShiftIn, VehicleIn, ZoneIn
-from simulations.scenarios import Scenario
+from simulations.scenarios import Scenario, demand_weight
 from stores import service as stores
 from stores.models import CUSTOMER_FACING, Location, LocationKind
 from warehouse import catalogue
@@ -30,6 +30,7 @@ from warehouse.models import TemperatureClass
 
 SIM_DOMAIN = "sim.o2o.example"
 CUSTOMERS = 200
+SHIFT_SLOT_S = 900  # day scenarios: shift middles are drawn per quarter hour
 # (kind, share of the fleet, bags, kg, share with a cold box)
 VEHICLES = (("bike", 0.6, 4, 25, 0.5), ("scooter", 0.3, 6, 40, 0.6), ("car", 0.1, 12, 150, 1.0))
 
@@ -257,9 +258,14 @@ def _vehicle(rng: random.Random) -> tuple[VehicleKind, int, int, bool]:
 
 
 def _shift(scenario: Scenario, rng: random.Random) -> tuple[float, float]:
-    """Short scenarios: everyone works the whole run. A day: staggered shifts of 5–8 hours."""
+    """Short scenarios: everyone works the whole run. A day: shifts of 5–8 hours centred on a
+    moment drawn from the demand curve, so the fleet is thickest at the peaks (as a rota
+    planner staffs it) instead of flat over the day."""
     if scenario.duration_s <= 4 * 3600:
         return 0.0, float(scenario.duration_s + 1800)
     length = rng.uniform(5, 8) * 3600
-    start = rng.uniform(0, max(0.0, scenario.duration_s - length))
+    slots = range(0, scenario.duration_s, SHIFT_SLOT_S)
+    weights = [demand_weight(scenario.start_hour_utc + (at + SHIFT_SLOT_S / 2) / 3600) for at in slots]
+    middle = rng.choices(list(slots), weights=weights)[0] + rng.uniform(0, SHIFT_SLOT_S)
+    start = min(max(0.0, middle - length / 2), max(0.0, scenario.duration_s - length))
     return start, start + length

@@ -55,6 +55,7 @@ def test_compare_writes_both_runs_in_the_contract_and_a_report(committed_db, tmp
         (["--compare", "greedy,greedy"], "two different policies"),
         (["--live", "--compare", "greedy,vrp"], "one policy"),
         (["--scale", "0"], "--scale"),
+        (["--couriers", "0"], "--couriers"),
         (["--tag", "Not Valid"], "lower-case"),
     ],
 )
