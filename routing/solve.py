@@ -21,9 +21,10 @@ from routing._strategy import Outcome, Strategy
 from routing._workers import in_workers
 from routing.check import check_plan
 from routing.greedy import greedy
+from routing.insertion import repair, sanitize_routes
 from routing.params import Backend, SolveParams
-from routing.plan import Plan, SolverStats, Stop, build_plan, starts_loaded
-from routing.problem import TIME_MAX, Problem, Shipment, Vehicle, unservable_reasons
+from routing.plan import Plan, SolverStats, Stop, build_plan
+from routing.problem import TIME_MAX, Problem, Shipment, unservable_reasons
 
 #: Share of the time limit kept back from the searches, for handing their plans back and pricing
 #: them, so that `solve` returns within its limit; at most RESERVE_MAX_S.
@@ -72,11 +73,17 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
     if not routable or not problem.vehicles:
         stats = SolverStats(backend, "trivial", time.monotonic() - started)
         return build_plan(problem, {}, stats, reasons=reasons, previous=previous)
-    # The greedy plan is cheap (with and without batches, ~0.4 s together on 1,000 orders × 300
-    # couriers): it is the start of a search by parts and the answer when no search finishes in
-    # time, so a plan always comes back.
-    fallback = _greedy_plan(problem, reasons, previous) if backend == "ortools" else None
-    outcomes = _search(problem, routable, params, backend, deadline, warm, previous, fallback)
+    # The fallbacks are cheap (greedy with and without batches, ~0.4 s together on 1,000 orders ×
+    # 300 couriers; the repair of a previous plan, milliseconds): the start of a search and the
+    # answer when no search finishes in time, so a plan always comes back.
+    fallbacks = _fallbacks(problem, reasons, previous, initial) if backend == "ortools" else []
+    repaired = next((p for p in fallbacks if p.stats.backend == "repair"), None)
+    if repaired is not None and warm is not None and not check_plan(problem, repaired):
+        # The previous routes with the new shipments already in: a search starts from a complete
+        # plan as stable as the previous one, instead of inserting the new shipments itself.
+        warm = {r.vehicle_id: list(r.stops) for r in repaired.routes}
+    greedy_start = min((p for p in fallbacks if p.stats.backend == "greedy"), key=_total, default=None)
+    outcomes = _search(problem, routable, params, backend, deadline, warm, previous, greedy_start)
     best: Plan | None = None
     for outcome in outcomes:
         if outcome.objective is None:
@@ -94,30 +101,41 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
         plan = build_plan(problem, outcome.sequences, stats, reasons=reasons, starts=outcome.starts, previous=previous)
         if best is None or plan.cost.total < best.cost.total:
             best = plan
-    if best is None or (fallback is not None and fallback.cost.total < best.cost.total):
-        # No search found anything better in time (first-solution heuristics can take longer than
-        # the limit on thousands of stops): the greedy plan is far better than serving nobody.
-        # It is independently checked first: a heuristic bug there (once, capacity ignored) must
-        # not win on price over a valid search result.
-        candidate = fallback or greedy(problem, reasons)
+    if best is None and not fallbacks:
+        fallbacks = [greedy(problem, reasons)]
+    # No search found anything better in time (first-solution heuristics can take longer than the
+    # limit on thousands of stops): the cheapest fallback is far better than serving nobody. Each
+    # is independently checked first: a heuristic bug there (once, capacity ignored in greedy)
+    # must not win on price over a valid search result.
+    errors: list[str] = []
+    for candidate in sorted(fallbacks, key=_total):
+        if best is not None and candidate.cost.total >= best.cost.total:
+            break
         errors = check_plan(problem, candidate)
-        if errors and best is not None:
-            return replace(best, stats=replace(best.stats, wall_time_s=time.monotonic() - started))
-        if errors:
-            stats = SolverStats(backend, f"not_solved (greedy invalid: {errors[0]})", time.monotonic() - started)
-            why = dict.fromkeys((s.id for s in routable), "no valid plan found in time") | dict(reasons)
-            return build_plan(problem, {}, stats, reasons=why, previous=previous)
-        best = candidate
-        status = f"fallback_greedy ({outcomes[0].status if outcomes else 'not_solved'})"
-        best = replace(best, stats=replace(best.stats, status=status))
+        if not errors:
+            status = f"fallback_{candidate.stats.backend} ({outcomes[0].status if outcomes else 'not_solved'})"
+            best = replace(candidate, stats=replace(candidate.stats, status=status))
+            break
+    if best is None:
+        stats = SolverStats(backend, f"not_solved (fallback invalid: {errors[0]})", time.monotonic() - started)
+        why = dict.fromkeys((s.id for s in routable), "no valid plan found in time") | dict(reasons)
+        return build_plan(problem, {}, stats, reasons=why, previous=previous)
     return replace(best, stats=replace(best.stats, wall_time_s=time.monotonic() - started))
 
 
-def _greedy_plan(problem: Problem, reasons: Mapping[str, str], previous: Mapping[str, str] | None) -> Plan:
-    """The cheaper of greedy with and without batches, priced with the warm start's reassignment
-    costs like every candidate. Batches are what a search by parts finds slowest: measured on
-    1,000 orders × 300 couriers (15 stores), greedy with batches costs 64 % less than plain greedy
-    (travel −49 %, lateness −83 %) in 0.3 s: more than 5 s of search by parts from plain greedy."""
+def _total(plan: Plan) -> int:
+    return plan.cost.total
+
+
+def _fallbacks(
+    problem: Problem, reasons: Mapping[str, str], previous: Mapping[str, str] | None, initial: Plan | None
+) -> list[Plan]:
+    """Greedy with and without batches, and the repair of `initial`, all priced with the warm
+    start's reassignment costs like every candidate. Batches are what a search by parts finds
+    slowest: measured on 1,000 orders × 300 couriers (15 stores), greedy with batches costs 64 %
+    less than plain greedy (travel −49 %, lateness −83 %) in 0.3 s: more than 5 s of search by
+    parts from plain greedy. The repair keeps the previous routes: on the dispatch cycle's
+    re-plans it is the cheapest of the three, by far the most stable (docs/benchmarks.md)."""
     plans = []
     for batching in (False, True):
         plan = greedy(problem, reasons, batching=batching)
@@ -126,7 +144,9 @@ def _greedy_plan(problem: Problem, reasons: Mapping[str, str], previous: Mapping
             why = {u.shipment_id: u.reason for u in plan.unassigned}
             plan = build_plan(problem, routes, plan.stats, reasons=why, previous=previous)
         plans.append(plan)
-    return min(plans, key=lambda p: p.cost.total)
+    if initial is not None:
+        plans.append(repair(problem, initial, reasons))
+    return plans
 
 
 def is_plain_vrp(problem: Problem) -> bool:
@@ -237,94 +257,3 @@ def _search(
 
         return in_workers(calls, kill_at, inline_first=True)
     return in_workers(calls, kill_at)
-
-
-def sanitize_routes(problem: Problem, initial: Plan, routable: set[str]) -> dict[str, list[Stop]]:
-    """The previous plan's stop sequences, made valid for the new problem.
-
-    Drops stops of shipments that are gone or now unservable, pickups that already happened (the
-    shipment is on board now), deliveries whose pickup is missing, stops on a vehicle the shipment
-    is no longer allowed on, duplicates; then removes shipments whose stops became infeasible in
-    time or capacity. New shipments are not inserted here: they are optional in the model, so the
-    local search inserts them.
-    """
-    used: set[Stop] = set()
-    out: dict[str, list[Stop]] = {}
-    for route in initial.routes:
-        if route.vehicle_id not in problem.vehicle_index:
-            continue
-        vehicle = problem.vehicle(route.vehicle_id)
-        stops: list[Stop] = []
-        picked: set[str] = set()
-        for stop in route.stops:
-            sid = stop.shipment_id
-            if sid not in routable or stop in used or not problem.may_carry(vehicle.id, problem.shipment(sid)):
-                continue
-            has_pickup = problem.has_pickup(problem.shipment(sid))
-            if stop.kind == "pickup":
-                if not has_pickup:
-                    continue
-                picked.add(sid)
-            elif has_pickup and sid not in picked:
-                continue
-            stops.append(stop)
-            used.add(stop)
-        delivered = {s.shipment_id for s in stops if s.kind == "delivery"}
-        stops = _whole_groups(problem, [s for s in stops if s.shipment_id in delivered])
-        out[vehicle.id] = _drop_infeasible(problem, vehicle, stops)
-    return out
-
-
-def _whole_groups(problem: Problem, stops: list[Stop]) -> list[Stop]:
-    """`stops` without the groups that are not all on this route with every pickup before the
-    first delivery (a part moved, or the warm start predates the grouping)."""
-    broken: set[str] = set()
-    delivered: set[str] = set()
-    on_route = {s.shipment_id for s in stops}
-    for stop in stops:
-        members = problem.siblings(problem.shipment(stop.shipment_id))
-        if len(members) < 2:
-            continue
-        if stop.kind == "delivery":
-            delivered.update(members)
-        elif stop.shipment_id in delivered:
-            broken.update(members)  # a pickup after a delivery of its group
-        if not on_route.issuperset(members):
-            broken.update(members)
-    return [s for s in stops if s.shipment_id not in broken]
-
-
-def _first_violation(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> str | None:
-    """Shipment id of the first stop that breaks a hard constraint on the earliest schedule."""
-    m = problem.matrices[vehicle.profile].durations
-    load = [0] * problem.dimensions
-    for sid in {s.shipment_id for s in stops}:
-        shipment = problem.shipment(sid)
-        if starts_loaded(problem, shipment):
-            load = [a + d for a, d in zip(load, shipment.demand, strict=True)]
-    t, loc = vehicle.shift[0], vehicle.start
-    picked: dict[str, int] = {}
-    for stop in stops:
-        s = problem.shipment(stop.shipment_id)
-        pickup = stop.kind == "pickup"
-        here = s.pickup if pickup and s.pickup is not None else s.delivery
-        window = s.pickup_window if pickup else s.delivery_window
-        start = max(t + int(m[loc, here]), window[0])
-        late = start > window[1] if (pickup or s.hard_deadline) else False
-        ride = s.max_ride_s is not None and not pickup and start - picked.get(s.id, start) > s.max_ride_s
-        load = [a + (d if pickup else -d) for a, d in zip(load, s.demand, strict=True)]
-        over = any(ld > c for ld, c in zip(load, vehicle.capacity, strict=True))
-        if late or ride or over or start > vehicle.shift[1]:
-            return s.id
-        picked[s.id] = start
-        t, loc = start + (s.pickup_service_s if pickup else s.delivery_service_s), here
-    if stops and vehicle.end is not None and t + int(m[loc, vehicle.end]) > vehicle.shift[1]:
-        return stops[-1].shipment_id
-    return None
-
-
-def _drop_infeasible(problem: Problem, vehicle: Vehicle, stops: list[Stop]) -> list[Stop]:
-    while (bad := _first_violation(problem, vehicle, stops)) is not None:
-        group = set(problem.siblings(problem.shipment(bad)))
-        stops = [s for s in stops if s.shipment_id not in group]
-    return stops

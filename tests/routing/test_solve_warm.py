@@ -7,10 +7,11 @@ from dataclasses import replace
 import numpy as np
 
 from routing.check import check_plan
+from routing.insertion import sanitize_routes
 from routing.params import SolveParams
 from routing.plan import Plan, SolverStats, Stop, build_plan
 from routing.problem import Problem, Shipment, Vehicle
-from routing.solve import sanitize_routes, solve
+from routing.solve import solve
 from routing.types import Matrices
 
 FAST = SolveParams(time_limit_s=0.4, backend="ortools")
