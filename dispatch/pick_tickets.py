@@ -1,4 +1,9 @@
-"""Pick tickets: one location's part of an order as the picker sees it, lines in walking order."""
+"""Pick tickets: one location's part of an order as the picker sees it, lines in walking order.
+
+A pick step (accept, start, pick, pack) has already loaded everything its ticket shows — the
+order, its parts, its lines with their SKUs and pick path — so `ticket` only renders; the pick
+list loads many tickets' worth in a fixed number of queries.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from dispatch import repository as repo
 from dispatch.models import Order, OrderFulfilment, OrderLine
+from dispatch.repository import PickCatalogue
 from dispatch.schemas import PickLineOut, PickTicket, Window
 from dispatch.views import substitute_out
-from warehouse.models import Sku
 
 
 def tickets(session: Session, *, location_id: uuid.UUID, fulfilments: Sequence[OrderFulfilment]) -> list[PickTicket]:
-    """Tickets for several fulfilments of one location, in the order given, in a fixed number of queries."""
+    """Tickets for several fulfilments of one location, in the order given, in four queries."""
     order_ids = [f.order_id for f in fulfilments]
     by_id = repo.orders_by_id(session, order_ids)
     all_lines = repo.lines_of(session, order_ids)
@@ -25,34 +30,26 @@ def tickets(session: Session, *, location_id: uuid.UUID, fulfilments: Sequence[O
     sku_ids = {line.sku_id for line in all_lines} | {
         line.substitute_sku_id for line in all_lines if line.substitute_sku_id
     }
-    skus = repo.skus_by_id(session, sku_ids)
-    path = repo.pick_path(session, location_id=location_id, sku_ids=sku_ids)
+    catalogue = repo.pick_catalogue(session, location_id=location_id, sku_ids=sku_ids)
     return [
-        _render(
-            by_id[f.order_id],
-            f,
-            [line for line in all_lines if line.fulfilment_id == f.id],
-            skus,
-            path,
-            parts[f.order_id] > 1,
-        )
+        ticket(by_id[f.order_id], f, lines=all_lines, catalogue=catalogue, split=parts[f.order_id] > 1)
         for f in fulfilments
     ]
 
 
-def ticket(session: Session, order: Order, fulfilment: OrderFulfilment) -> PickTicket:
-    return tickets(session, location_id=fulfilment.location_id, fulfilments=[fulfilment])[0]
-
-
-def _render(
+def ticket(
     order: Order,
     fulfilment: OrderFulfilment,
-    lines: list[OrderLine],
-    skus: dict[uuid.UUID, Sku],
-    path: dict[uuid.UUID, tuple[int, str, str]],
+    *,
+    lines: Sequence[OrderLine],
+    catalogue: PickCatalogue,
     split: bool,
 ) -> PickTicket:
-    walk = sorted(lines, key=lambda line: (*path.get(line.sku_id, (1 << 30, "", line.sku_code)), line.line_no))
+    """Render `fulfilment`'s ticket from rows already loaded (no queries). `lines` may hold other
+    lines too (the whole order, other orders): only this fulfilment's are shown."""
+    path, skus = catalogue.path, catalogue.skus
+    mine = [line for line in lines if line.fulfilment_id == fulfilment.id]
+    walk = sorted(mine, key=lambda line: (*path.get(line.sku_id, (1 << 30, "", line.sku_code)), line.line_no))
     return PickTicket(
         order_id=order.id,
         order_status=order.status,

@@ -10,7 +10,9 @@ reserved when taken from the shelf and committed once allowed or approved.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -42,10 +44,12 @@ from dispatch.models import (
     SubstitutionPolicy,
 )
 from dispatch.pick_tickets import ticket, tickets
-from dispatch.schemas import OrderOut, PackIn, PickLineIn, PickList, PickTicket
+from dispatch.repository import PickCatalogue
+from dispatch.schemas import LinePickIn, OrderOut, PackIn, PickLineIn, PickList, PickTicket
 from dispatch.states import TERMINAL, require_move, transition
 from warehouse import reservations
-from warehouse.models import TemperatureClass
+from warehouse.models import Sku, TemperatureClass
+from warehouse.reservation_closing import ToCommit, commit_many
 
 
 def pick_list(session: Session, *, location_id: uuid.UUID, limit: int = 50) -> PickList:
@@ -54,27 +58,47 @@ def pick_list(session: Session, *, location_id: uuid.UUID, limit: int = 50) -> P
     return PickList(location_id=location_id, items=tickets(session, location_id=location_id, fulfilments=fulfilments))
 
 
-def _mine(session: Session, *, order_id: uuid.UUID, location_id: uuid.UUID) -> tuple[Order, OrderFulfilment]:
-    order = repo.lock_order(session, order_id)
-    fulfilment = repo.fulfilment_at(session, order_id=order_id, location_id=location_id) if order else None
-    if order is None or fulfilment is None:
+@dataclass(frozen=True, slots=True)
+class _Mine:
+    """The order (locked) and this location's part of it, with all its parts."""
+
+    order: Order
+    fulfilment: OrderFulfilment
+    parts: list[OrderFulfilment]
+
+    def ticket(self, lines: Sequence[OrderLine], catalogue: PickCatalogue) -> PickTicket:
+        return ticket(self.order, self.fulfilment, lines=lines, catalogue=catalogue, split=len(self.parts) > 1)
+
+
+def _mine(session: Session, *, order_id: uuid.UUID, location_id: uuid.UUID) -> _Mine:
+    found = repo.lock_order_parts(session, order_id)
+    fulfilment = next((f for f in found[1] if f.location_id == location_id), None) if found else None
+    if found is None or fulfilment is None:
         raise OrderNotFound("No such order at your location.", order_id=str(order_id))
-    return order, fulfilment
+    return _Mine(found[0], fulfilment, found[1])
+
+
+def _lines(session: Session, mine: _Mine, *, lock: bool) -> tuple[list[OrderLine], PickCatalogue]:
+    return repo.lines_to_pick(session, order_id=mine.order.id, location_id=mine.fulfilment.location_id, lock=lock)
 
 
 def accept(session: Session, *, order_id: uuid.UUID, location_id: uuid.UUID, actor_id: uuid.UUID) -> PickTicket:
     """The location takes the order on (already accepted by the other half of a split: no-op)."""
-    order, fulfilment = _mine(session, order_id=order_id, location_id=location_id)
+    mine = _mine(session, order_id=order_id, location_id=location_id)
+    order = mine.order
     if order.status is OrderStatus.placed:
         transition(session, order, OrderStatus.accepted, actor_id=actor_id, details={"location_id": str(location_id)})
     elif order.status in TERMINAL:
         require_move(order, OrderStatus.accepted)  # a cancelled order is not taken on: 409
     session.flush()
-    return ticket(session, order, fulfilment)
+    return mine.ticket(*_lines(session, mine, lock=False))
 
 
 def start_picking(session: Session, *, order_id: uuid.UUID, location_id: uuid.UUID, actor_id: uuid.UUID) -> PickTicket:
-    order, fulfilment = _mine(session, order_id=order_id, location_id=location_id)
+    """Start picking this location's part; an order still `placed` is accepted on the way (the
+    same two moves and events as `accept` then `start_picking`)."""
+    mine = _mine(session, order_id=order_id, location_id=location_id)
+    order, fulfilment = mine.order, mine.fulfilment
     if fulfilment.status is not FulfilmentStatus.pending:
         raise InvalidTransition(
             f"Picking cannot start: this part of the order is {fulfilment.status.value}.",
@@ -88,7 +112,7 @@ def start_picking(session: Session, *, order_id: uuid.UUID, location_id: uuid.UU
     fulfilment.status = FulfilmentStatus.picking
     fulfilment.picking_started_at = now
     session.flush()
-    return ticket(session, order, fulfilment)
+    return mine.ticket(*_lines(session, mine, lock=False))
 
 
 def pick_line(
@@ -100,64 +124,64 @@ def pick_line(
     data: PickLineIn,
     actor_id: uuid.UUID,
 ) -> PickTicket:
-    order, fulfilment = _mine(session, order_id=order_id, location_id=location_id)
-    line = _open_line(session, order, fulfilment, line_no)
-    if data.picked > line.qty:
-        raise InvalidInput("More picked than ordered.", code="picked_exceeds_qty", qty=line.qty, picked=data.picked)
-    substitute = data.substitute
-    sub_sku = None
-    if substitute is not None:
-        if data.picked == line.qty:
-            raise SubstitutionNotAllowed("Nothing is missing from this line, so there is nothing to substitute.")
-        if order.substitution is SubstitutionPolicy.refund:
-            raise SubstitutionNotAllowed("The customer asked for missing items to be refunded, not substituted.")
-        sub_sku = repo.skus_by_id(session, [substitute.sku_id]).get(substitute.sku_id)
-        if sub_sku is None or not sub_sku.active:
-            raise UnknownSku("Unknown substitute SKU.", skus=[str(substitute.sku_id)])
-        if sub_sku.id == line.sku_id:
-            raise SubstitutionNotAllowed("A substitute is a different SKU.")
-        if sub_sku.currency != order.currency:
-            raise MixedCurrencies("The substitute is priced in another currency.")
-        if substitute.qty > sub_sku.max_order_qty:
-            raise QuantityOverMax(
-                "Too many of the substitute.", lines=[{"sku": sub_sku.code, "max": sub_sku.max_order_qty}]
-            )
-    pairs = {(fulfilment.location_id, line.sku_id)} | ({(fulfilment.location_id, sub_sku.id)} if sub_sku else set())
-    stock_moves.lock_levels(session, pairs)
-    note = f"order {order.id} line {line.line_no}"
-    if line.reservation_id is not None:
-        reservations.commit(
-            session, reservation_id=line.reservation_id, qty=data.picked, reason=note, actor_id=actor_id
-        )
-    line.picked_qty = data.picked
-    line.state = LineState.picked if data.picked == line.qty else LineState.short
-    line.amount_minor = data.picked * line.unit_price_minor
-    if substitute is not None and sub_sku is not None:
-        (held,) = reservations.reserve(
-            session,
-            location_id=fulfilment.location_id,
-            lines=[(sub_sku.id, substitute.qty)],
-            holder_id=order.id,
-            indefinite=True,
-            actor_id=actor_id,
-            reason=f"{note} substitute",
-        )
-        line.substitute_sku_id = sub_sku.id
-        line.substitute_qty = substitute.qty
-        line.substitute_reservation_id = held.id
-        line.substitute_state = SubstituteState.proposed
-        # The customer never pays more than the missing units would have cost: the payment
-        # authorized at checkout must cover whatever delivery captures.
-        line.substitute_amount_minor = min(
-            sub_sku.price_minor * substitute.qty, (line.qty - data.picked) * line.unit_price_minor
-        )
-        if order.substitution is SubstitutionPolicy.allow:
-            _settle_substitute(session, order, line, approve=True, actor_id=actor_id)
-        else:
-            events.emit(session, "order.substitution_proposed", _line_event(order, line))
-    _reprice(session, order)
+    """One line picked (or short, with a substitute): a basket of one, see `pick_lines`."""
+    pick = LinePickIn(line_no=line_no, picked=data.picked, substitute=data.substitute)
+    return pick_lines(session, order_id=order_id, location_id=location_id, picks=[pick], actor_id=actor_id)
+
+
+def pick_lines(
+    session: Session,
+    *,
+    order_id: uuid.UUID,
+    location_id: uuid.UUID,
+    picks: Sequence[LinePickIn],
+    actor_id: uuid.UUID,
+) -> PickTicket:
+    """What the picker found for several lines at once (a scanned basket). All or nothing: every
+    line is checked before anything is written, so one bad line refuses the whole call.
+
+    Per line as ever: the picked units commit its reservation (a `pick` ledger line), the rest
+    is released (short), a substitute is reserved and follows the customer's choice. Per call,
+    not per line: one order lock, one read of the lines, one sorted lock of every level touched
+    (lines and substitutes), one bulk commit of the reservations, one reprice.
+    """
+    twice = sorted(no for no, n in Counter(p.line_no for p in picks).items() if n > 1)
+    if twice:
+        raise InvalidInput("Report each line once.", code="duplicate_line", line_nos=twice)
+    if not picks:
+        raise InvalidInput("Report at least one line.", code="no_lines")
+    mine = _mine(session, order_id=order_id, location_id=location_id)
+    order, fulfilment = mine.order, mine.fulfilment
+    _require_picking(fulfilment)
+    lines, catalogue = _lines(session, mine, lock=True)
+    found = _open_lines(lines, fulfilment, picks)
+    for line, pick in found:
+        _check_pick(order, line, pick)
+    substitutes = _substitute_skus(session, order, found, catalogue)
+    catalogue = catalogue.with_skus(substitutes.values())
+
+    location = fulfilment.location_id
+    levels = {(location, line.sku_id) for line, _ in found} | {(location, sku.id) for sku in substitutes.values()}
+    stock_moves.lock_levels(session, levels)
+    commit_many(
+        session,
+        items=[
+            ToCommit(line.reservation_id, pick.picked, _note(order, line))
+            for line, pick in found
+            if line.reservation_id is not None
+        ],
+        actor_id=actor_id,
+        levels_held=levels,
+    )
+    for line, pick in found:
+        line.picked_qty = pick.picked
+        line.state = LineState.picked if pick.picked == line.qty else LineState.short
+        line.amount_minor = pick.picked * line.unit_price_minor
+        if pick.substitute is not None:
+            _propose(session, order, location, line, substitutes[pick.substitute.sku_id], pick, actor_id)
+    _reprice(order, lines)
     session.flush()
-    return ticket(session, order, fulfilment)
+    return mine.ticket(lines, catalogue)
 
 
 def pack(
@@ -166,41 +190,43 @@ def pack(
     """Close the bag(s). Every line must be picked or shorted first; a substitute the customer
     has not answered by now counts as rejected (the line is refunded). When every location of
     the order has packed, the order is `packed` and ready for its courier."""
-    order, fulfilment = _mine(session, order_id=order_id, location_id=location_id)
+    mine = _mine(session, order_id=order_id, location_id=location_id)
+    order, fulfilment = mine.order, mine.fulfilment
     _require_picking(fulfilment)
-    lines = [line for line in repo.lines_of(session, [order.id]) if line.fulfilment_id == fulfilment.id]
-    still_open = [line.line_no for line in lines if line.state is LineState.open]
+    lines, catalogue = _lines(session, mine, lock=True)
+    here = [line for line in lines if line.fulfilment_id == fulfilment.id]
+    still_open = [line.line_no for line in here if line.state is LineState.open]
     if still_open:
         raise LinesOpen("Pick or short every line before packing.", line_nos=still_open)
-    pending = [line for line in lines if line.substitute_state is SubstituteState.proposed]
+    pending = [line for line in here if line.substitute_state is SubstituteState.proposed]
     if pending:
         stock_moves.lock_levels(
             session, {(fulfilment.location_id, line.substitute_sku_id) for line in pending if line.substitute_sku_id}
         )
     for line in pending:
         _settle_substitute(session, order, line, approve=False, actor_id=actor_id, why="unanswered when packed")
-    _require_cold_chain(session, lines, data.cold_chain)
+    _require_cold_chain(here, catalogue, data.cold_chain)
     now = clock.now()
     fulfilment.status = FulfilmentStatus.packed
     fulfilment.ready_at = now
     fulfilment.bags = data.bags
     fulfilment.cold_chain = data.cold_chain
     fulfilment.packed_by = actor_id
-    _reprice(session, order)
-    session.flush()
-    parts = repo.fulfilments_of(session, [order.id])
-    if all(part.status is FulfilmentStatus.packed for part in parts):
+    _reprice(order, lines)
+    # `parts` holds this fulfilment itself, now packed, and the others as locked with the order.
+    if all(part.status is FulfilmentStatus.packed for part in mine.parts):
         if order.subtotal_minor == 0:
             # Nothing at all could be picked: there is nothing to deliver.
+            session.flush()  # the cancellation re-reads the order and its lines
             orders.cancel(session, order_id=order.id, reason="nothing could be picked", actor_id=actor_id)
         else:
-            ready = max(part.ready_at for part in parts if part.ready_at is not None)
+            ready = max(part.ready_at for part in mine.parts if part.ready_at is not None)
             transition(
                 session, order, OrderStatus.packed, at=now, actor_id=actor_id, details={"ready_at": ready.isoformat()}
             )
             after_commit.request_cycle_for_location(session, location_id)  # a courier for it now
     session.flush()
-    return ticket(session, order, fulfilment)
+    return mine.ticket(lines, catalogue)
 
 
 def decide_substitution(
@@ -216,7 +242,7 @@ def decide_substitution(
     location = next(f.location_id for f in repo.fulfilments_of(session, [order.id]) if f.id == line.fulfilment_id)
     stock_moves.lock_levels(session, {(location, line.substitute_sku_id)})
     _settle_substitute(session, order, line, approve=approve, actor_id=customer_id)
-    _reprice(session, order)
+    _reprice(order, repo.lines_of(session, [order.id]))
     session.flush()
     return views.load(session, order)
 
@@ -233,14 +259,100 @@ def _require_picking(fulfilment: OrderFulfilment) -> None:
         )
 
 
-def _open_line(session: Session, order: Order, fulfilment: OrderFulfilment, line_no: int) -> OrderLine:
-    _require_picking(fulfilment)
-    line = repo.lock_line(session, order_id=order.id, line_no=line_no)
-    if line is None or line.fulfilment_id != fulfilment.id:
-        raise LineNotFound("No such line to pick here.", line_no=line_no)
-    if line.state is not LineState.open:
-        raise LineAlreadyDone(f"Line {line_no} is already {line.state.value}.", line_no=line_no, state=line.state.value)
-    return line
+def _open_lines(
+    lines: Sequence[OrderLine], fulfilment: OrderFulfilment, picks: Sequence[LinePickIn]
+) -> list[tuple[OrderLine, LinePickIn]]:
+    by_no = {line.line_no: line for line in lines if line.fulfilment_id == fulfilment.id}
+    found = []
+    for pick in picks:
+        line = by_no.get(pick.line_no)
+        if line is None:
+            raise LineNotFound("No such line to pick here.", line_no=pick.line_no)
+        if line.state is not LineState.open:
+            raise LineAlreadyDone(
+                f"Line {pick.line_no} is already {line.state.value}.", line_no=pick.line_no, state=line.state.value
+            )
+        found.append((line, pick))
+    return found
+
+
+def _check_pick(order: Order, line: OrderLine, pick: LinePickIn) -> None:
+    """The rules of one line that need no other row (the substitute's SKU comes after)."""
+    if pick.picked > line.qty:
+        raise InvalidInput(
+            "More picked than ordered.",
+            code="picked_exceeds_qty",
+            qty=line.qty,
+            picked=pick.picked,
+            line_no=line.line_no,
+        )
+    if pick.substitute is not None:
+        if pick.picked == line.qty:
+            raise SubstitutionNotAllowed("Nothing is missing from this line, so there is nothing to substitute.")
+        if order.substitution is SubstitutionPolicy.refund:
+            raise SubstitutionNotAllowed("The customer asked for missing items to be refunded, not substituted.")
+
+
+def _substitute_skus(
+    session: Session, order: Order, found: Sequence[tuple[OrderLine, LinePickIn]], catalogue: PickCatalogue
+) -> dict[uuid.UUID, Sku]:
+    """The substitutes' SKUs (one query, only if some line has one), each checked against its line."""
+    wanted = {pick.substitute.sku_id for _, pick in found if pick.substitute is not None}
+    if not wanted:
+        return {}
+    skus = repo.skus_by_id(session, wanted)
+    for line, pick in found:
+        if pick.substitute is None:
+            continue
+        sku = skus.get(pick.substitute.sku_id)
+        if sku is None or not sku.active:
+            raise UnknownSku("Unknown substitute SKU.", skus=[str(pick.substitute.sku_id)])
+        if sku.id == line.sku_id:
+            raise SubstitutionNotAllowed("A substitute is a different SKU.")
+        if sku.currency != order.currency:
+            raise MixedCurrencies("The substitute is priced in another currency.")
+        if pick.substitute.qty > sku.max_order_qty:
+            raise QuantityOverMax("Too many of the substitute.", lines=[{"sku": sku.code, "max": sku.max_order_qty}])
+    return skus
+
+
+def _propose(
+    session: Session,
+    order: Order,
+    location_id: uuid.UUID,
+    line: OrderLine,
+    sku: Sku,
+    pick: LinePickIn,
+    actor_id: uuid.UUID,
+) -> None:
+    """Hold the substitute taken from the shelf; allowed at once or proposed to the customer."""
+    assert pick.substitute is not None
+    (held,) = reservations.reserve(
+        session,
+        location_id=location_id,
+        lines=[(sku.id, pick.substitute.qty)],
+        holder_id=order.id,
+        indefinite=True,
+        actor_id=actor_id,
+        reason=f"{_note(order, line)} substitute",
+    )
+    line.substitute_sku_id = sku.id
+    line.substitute_qty = pick.substitute.qty
+    line.substitute_reservation_id = held.id
+    line.substitute_state = SubstituteState.proposed
+    # The customer never pays more than the missing units would have cost: the payment
+    # authorized at checkout must cover whatever delivery captures.
+    line.substitute_amount_minor = min(
+        sku.price_minor * pick.substitute.qty, (line.qty - pick.picked) * line.unit_price_minor
+    )
+    if order.substitution is SubstitutionPolicy.allow:
+        _settle_substitute(session, order, line, approve=True, actor_id=actor_id)
+    else:
+        events.emit(session, "order.substitution_proposed", _line_event(order, line))
+
+
+def _note(order: Order, line: OrderLine) -> str:
+    return f"order {order.id} line {line.line_no}"
 
 
 def _settle_substitute(
@@ -273,24 +385,26 @@ def _line_event(order: Order, line: OrderLine) -> dict[str, object]:
     }
 
 
-def _reprice(session: Session, order: Order) -> None:
-    """The order owes the sum of its lines as they stand, plus the delivery fee fixed at checkout.
-    Lines only ever get cheaper than at checkout, so the total stays within the authorization."""
-    lines = repo.lines_of(session, [order.id])
+def _reprice(order: Order, lines: Sequence[OrderLine]) -> None:
+    """The order owes the sum of its lines as they stand (`lines`: all of them, as loaded and
+    changed by the caller), plus the delivery fee fixed at checkout. Lines only ever get cheaper
+    than at checkout, so the total stays within the authorization."""
     order.subtotal_minor = sum(line.amount_minor for line in lines)
     order.total_minor = order.subtotal_minor + order.delivery_fee_minor
 
 
-def _require_cold_chain(session: Session, lines: Sequence[OrderLine], cold_chain: bool) -> None:
+def _require_cold_chain(lines: Sequence[OrderLine], catalogue: PickCatalogue, cold_chain: bool) -> None:
     bagged = {line.sku_id for line in lines if line.picked_qty}
     bagged |= {
         line.substitute_sku_id
         for line in lines
         if line.substitute_state is SubstituteState.approved and line.substitute_sku_id
     }
-    cold = [
-        sku.code for sku in repo.skus_by_id(session, bagged).values() if sku.temperature is not TemperatureClass.ambient
-    ]
+    cold = sorted(
+        sku.code
+        for sku_id in bagged
+        if (sku := catalogue.skus.get(sku_id)) is not None and sku.temperature is not TemperatureClass.ambient
+    )
     if cold and not cold_chain:
         raise InvalidInput(
             "Chilled or frozen goods are in the bag: pack them cold.", code="cold_chain_required", skus=cold

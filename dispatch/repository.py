@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.db import Base
 from dispatch.models import (
@@ -61,19 +61,65 @@ class QueueLoad:
     lines: int
 
 
-def pick_path(
-    session: Session, *, location_id: uuid.UUID, sku_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, tuple[int, str, str]]:
-    """Per SKU its position along the location's pick path: (category pick sequence, bin, code)."""
+@dataclass(frozen=True, slots=True)
+class PickCatalogue:
+    """What a pick ticket shows of its SKUs: the SKU rows (of lines and substitutes) and, per
+    SKU, its place along the location's pick path: (category pick sequence, bin, code)."""
+
+    skus: dict[uuid.UUID, Sku]
+    path: dict[uuid.UUID, tuple[int, str, str]]
+
+    def with_skus(self, skus: Collection[Sku]) -> PickCatalogue:
+        return PickCatalogue({**self.skus, **{sku.id: sku for sku in skus}}, self.path)
+
+
+def pick_catalogue(session: Session, *, location_id: uuid.UUID, sku_ids: Collection[uuid.UUID]) -> PickCatalogue:
+    """The SKU rows and their pick-path places in one statement."""
     if not sku_ids:
-        return {}
+        return PickCatalogue({}, {})
     rows = session.execute(
-        select(Sku.id, Category.pick_sequence, func.coalesce(StockLevel.bin, ""), Sku.code)
+        select(Sku, Category.pick_sequence, func.coalesce(StockLevel.bin, ""))
         .join(Category, Category.id == Sku.category_id)
         .outerjoin(StockLevel, (StockLevel.sku_id == Sku.id) & (StockLevel.location_id == location_id))
         .where(Sku.id.in_(list(sku_ids)))
     )
-    return {row[0]: (int(row[1]), str(row[2]), str(row[3])) for row in rows}
+    skus: dict[uuid.UUID, Sku] = {}
+    path: dict[uuid.UUID, tuple[int, str, str]] = {}
+    for sku, sequence, bin_ in rows:
+        skus[sku.id] = sku
+        path[sku.id] = (int(sequence), str(bin_), sku.code)
+    return PickCatalogue(skus, path)
+
+
+def lines_to_pick(
+    session: Session, *, order_id: uuid.UUID, location_id: uuid.UUID, lock: bool
+) -> tuple[list[OrderLine], PickCatalogue]:
+    """Every line of the order (fresh; `lock`: FOR UPDATE) with its SKU, its place on this
+    location's pick path and its substitute's SKU — what a pick step and its ticket need, in one
+    statement. All lines, not only this location's: repricing sums the whole order."""
+    substitute = aliased(Sku)
+    stmt = (
+        select(OrderLine, Sku, Category.pick_sequence, func.coalesce(StockLevel.bin, ""), substitute)
+        .join(Sku, Sku.id == OrderLine.sku_id)
+        .join(Category, Category.id == Sku.category_id)
+        .outerjoin(StockLevel, (StockLevel.sku_id == OrderLine.sku_id) & (StockLevel.location_id == location_id))
+        .outerjoin(substitute, substitute.id == OrderLine.substitute_sku_id)
+        .where(OrderLine.order_id == order_id)
+        .order_by(OrderLine.line_no)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=OrderLine)
+    lines: list[OrderLine] = []
+    skus: dict[uuid.UUID, Sku] = {}
+    path: dict[uuid.UUID, tuple[int, str, str]] = {}
+    for line, sku, sequence, bin_, sub in session.execute(stmt):
+        lines.append(line)
+        skus[sku.id] = sku
+        path[sku.id] = (int(sequence), str(bin_), sku.code)
+        if sub is not None:
+            skus[sub.id] = sub
+    return lines, PickCatalogue(skus, path)
 
 
 # --- idempotency ---------------------------------------------------------------------------------
@@ -110,6 +156,23 @@ def lock_order(session: Session, order_id: uuid.UUID) -> Order | None:
     return session.scalar(
         select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
     )
+
+
+def lock_order_parts(session: Session, order_id: uuid.UUID) -> tuple[Order, list[OrderFulfilment]] | None:
+    """The order row, locked, with all its fulfilments (fresh), in one statement: what every
+    pick step starts with (which part is mine, is the order split, are all parts packed)."""
+    rows = session.execute(
+        select(Order, OrderFulfilment)
+        .join(OrderFulfilment, OrderFulfilment.order_id == Order.id)
+        .where(Order.id == order_id)
+        .order_by(OrderFulfilment.location_id)
+        .with_for_update(of=Order)
+        .execution_options(populate_existing=True)
+    )
+    found = [(order, part) for order, part in rows]
+    if not found:
+        return None
+    return found[0][0], [part for _, part in found]
 
 
 def get_order(session: Session, order_id: uuid.UUID) -> Order | None:
@@ -159,14 +222,6 @@ def customer_orders(session: Session, *, customer_id: uuid.UUID, limit: int, off
         .offset(offset)
     )
     return list(rows), int(total)
-
-
-def fulfilment_at(session: Session, *, order_id: uuid.UUID, location_id: uuid.UUID) -> OrderFulfilment | None:
-    return session.scalar(
-        select(OrderFulfilment)
-        .where(OrderFulfilment.order_id == order_id, OrderFulfilment.location_id == location_id)
-        .execution_options(populate_existing=True)
-    )
 
 
 def open_fulfilments(session: Session, *, location_id: uuid.UUID, limit: int) -> list[OrderFulfilment]:

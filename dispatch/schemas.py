@@ -70,6 +70,18 @@ class PickLineIn(_In):
     substitute: SubstituteIn | None = None
 
 
+class LinePickIn(PickLineIn):
+    """One line of a basket reported at once (`POST /staff/orders/{id}/lines/pick`)."""
+
+    line_no: int = Field(strict=True, ge=1, le=MAX_LINES)
+
+
+class PickLinesIn(_In):
+    """A picker's whole basket: each line at most once (a repeated `line_no` is a 422)."""
+
+    lines: list[LinePickIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
 class PackIn(_In):
     bags: int = Field(strict=True, ge=1, le=MAX_BAGS)
     cold_chain: bool = Field(strict=True, description="Chilled/frozen goods travel in a cold bag.")

@@ -15,7 +15,7 @@ from core.auth.tokens import Principal
 from core.errors import Forbidden
 from core.http.deps import DbSession, allow
 from dispatch import picking
-from dispatch.schemas import MAX_LINES, MAX_PAGE, PackIn, PickLineIn, PickList, PickTicket
+from dispatch.schemas import MAX_LINES, MAX_PAGE, PackIn, PickLineIn, PickLinesIn, PickList, PickTicket
 
 router = APIRouter(prefix="/staff", tags=["staff: picking"])
 
@@ -61,6 +61,20 @@ def pick_line(
         line_no=line_no,
         location_id=_my_location(principal),
         data=body,
+        actor_id=principal.user_id,
+    )
+
+
+@router.post("/orders/{order_id}/lines/pick")
+def pick_lines(order_id: uuid.UUID, body: PickLinesIn, session: DbSession, principal: Staff) -> PickTicket:
+    """A whole basket at once: each line as in `/lines/{line_no}/pick`, every line checked before
+    anything is written (one bad line refuses the call: nothing picked); a line reported twice
+    is a 422 `duplicate_line`."""
+    return picking.pick_lines(
+        session,
+        order_id=order_id,
+        location_id=_my_location(principal),
+        picks=body.lines,
         actor_id=principal.user_id,
     )
 

@@ -93,6 +93,12 @@ def test_staff_of_another_store_get_404_for_every_step(client, db_session, w) ->
         ("pack", {"bags": 51, "cold_chain": False}),
         ("pack", {"bags": 1}),
         ("pack", {"bags": 1, "cold_chain": "yes"}),
+        ("lines/pick", {}),
+        ("lines/pick", {"lines": []}),
+        ("lines/pick", {"lines": [{"picked": 1}]}),
+        ("lines/pick", {"lines": [{"line_no": 0, "picked": 1}]}),
+        ("lines/pick", {"lines": [{"line_no": 1, "picked": 1}] * 51}),
+        ("lines/pick", {"lines": [{"line_no": 1, "picked": 1}], "bags": 1}),
     ],
 )
 def test_bad_picking_input_is_422(client, db_session, w, path, body) -> None:
@@ -100,3 +106,39 @@ def test_bad_picking_input_is_422(client, db_session, w, path, body) -> None:
     base = f"/staff/orders/{order['id']}"
     client.post(f"{base}/start-picking", headers=w.headers("near_staff"))
     check_problem(client.post(f"{base}/{path}", json=body, headers=w.headers("near_staff")), 422, "invalid_request")
+
+
+def test_a_whole_basket_in_one_request(client, db_session, w) -> None:
+    order = place_order(
+        db_session, customer=w.customer, lines=[(w.milk, 2), (w.bread, 1), (w.ice, 1)], substitution="allow"
+    )
+    base = f"/staff/orders/{order['id']}"
+    staff = w.headers("near_staff")
+    assert client.post(f"{base}/start-picking", headers=staff).json()["order_status"] == "picking"
+
+    twice = {"lines": [{"line_no": 1, "picked": 2}, {"line_no": 1, "picked": 1}]}
+    assert check_problem(client.post(f"{base}/lines/pick", json=twice, headers=staff), 422, "duplicate_line")[
+        "line_nos"
+    ] == [1]
+    unknown = {"lines": [{"line_no": 1, "picked": 2}, {"line_no": 7, "picked": 1}]}
+    check_problem(client.post(f"{base}/lines/pick", json=unknown, headers=staff), 404, "line_not_found")
+    assert level(db_session, w.near, w.milk) == (10, 2)  # the refused baskets picked nothing
+
+    basket = {
+        "lines": [
+            {"line_no": 3, "picked": 1},
+            {"line_no": 1, "picked": 1, "substitute": {"sku_id": str(w.bread.id), "qty": 1}},
+            {"line_no": 2, "picked": 1},
+        ]
+    }
+    response = client.post(f"{base}/lines/pick", json=basket, headers=staff)
+    assert response.status_code == 200, response.text
+    lines = {line["line_no"]: line for line in response.json()["lines"]}
+    assert (lines[1]["state"], lines[1]["picked_qty"], lines[1]["substitute"]["state"]) == ("short", 1, "approved")
+    assert [lines[n]["state"] for n in (2, 3)] == ["picked", "picked"]
+    check_problem(client.post(f"{base}/lines/pick", json=basket, headers=staff), 409, "line_already_done")
+    check_problem(
+        client.post(f"{base}/lines/pick", json=basket, headers=w.headers("far_staff")), 404, "order_not_found"
+    )
+    assert client.post(f"{base}/pack", json={"bags": 1, "cold_chain": True}, headers=staff).status_code == 200
+    assert (level(db_session, w.near, w.milk), level(db_session, w.near, w.bread)) == ((9, 0), (8, 0))
