@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
+from routing._strategy import Outcome
 from routing.check import check_plan
-from routing.insertion import sanitize_routes
+from routing.insertion import repair, sanitize_routes
 from routing.params import SolveParams
 from routing.plan import Plan, SolverStats, Stop, build_plan
 from routing.problem import Problem, Shipment, Vehicle
@@ -112,3 +115,45 @@ def test_reassignment_cost_is_priced() -> None:
         previous=first.assignment(),
     )
     assert plan.cost.reassignment == 7 * 3
+
+
+def test_without_a_search_result_the_repaired_previous_plan_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dispatch cycle's usual case under a short budget on a busy machine: no search returns
+    # in time. Greedy from scratch would reshuffle the couriers; the repair keeps the previous
+    # routes and inserts the new order, and is the cheapest valid fallback.
+    solve_module = importlib.import_module("routing.solve")  # `routing.solve` is also the function
+    timed_out = Outcome({}, {}, "fail_timeout", None, 0, 0, "x", False)
+    seen: list[dict[str, list[Stop]] | None] = []
+
+    def no_result(*args: object) -> list[Outcome]:
+        seen.append(args[5])  # type: ignore[arg-type]
+        return [timed_out]
+
+    monkeypatch.setattr(solve_module, "_search", no_result)
+    problem = replace(base_problem(), reassignment_cost=1000)
+    previous = build_plan(
+        problem,
+        {
+            "x": [Stop("pickup", "a"), Stop("pickup", "b"), Stop("delivery", "a"), Stop("delivery", "b")],
+            "y": [Stop("pickup", "c"), Stop("delivery", "c")],
+        },
+        SolverStats("test", "", 0.0),
+    )
+    changed = replace(problem, shipments=(*problem.shipments, Shipment("d", pickup=1, delivery=8, demand=(1,))))
+    plan = solved(changed, initial=previous)
+    assert plan.stats.status == "fallback_repair (fail_timeout)"
+    assert {sid: vid for sid, vid in plan.assignment().items() if sid != "d"} == previous.assignment()
+    assert plan.cost.reassignment == 0
+    # The search was warm-started from the repaired plan: the new order already on a route.
+    (warm,) = seen
+    assert warm is not None
+    assert Stop("delivery", "d") in [stop for stops in warm.values() for stop in stops]
+
+
+def test_a_search_warm_started_from_the_repair_is_no_worse_than_it() -> None:
+    problem = replace(base_problem(), reassignment_cost=1000)
+    first = solved(problem)
+    changed = replace(problem, shipments=(*problem.shipments, Shipment("d", pickup=1, delivery=8, demand=(1,))))
+    plan = solved(changed, initial=first)
+    assert plan.cost.total <= repair(changed, first).cost.total
+    assert not plan.unassigned
