@@ -36,11 +36,24 @@ class OutboxEvent(Base):
 
 
 def emit(session: Session, topic: str, payload: dict[str, Any]) -> OutboxEvent:
-    """Record an event in the caller's transaction (flushes, never commits)."""
-    event = OutboxEvent(topic=topic, payload=payload)
+    """Record an event in the caller's transaction; neither flushes nor commits.
+
+    The row goes out with the session's next flush (a query's autoflush, the service's own
+    `flush()` or the commit), together with the other events of the transaction as one multi-row
+    INSERT: a flush per event cost a round trip each (~3 ms per event in the simulation's
+    profile). The unit of work inserts new rows of one table in the order they were added, and
+    the identity is drawn in that order, so outbox ids still follow the order of emission. The
+    event's `id` is known only after that flush.
+    """
+    event = new(topic, payload)
     session.add(event)
-    session.flush()
     return event
+
+
+def new(topic: str, payload: dict[str, Any]) -> OutboxEvent:
+    """An event row not yet added to any session, for writers that insert rows themselves
+    (`dispatch.checkout_sql.write_rows`); `created_at` is set here since they skip ORM defaults."""
+    return OutboxEvent(topic=topic, payload=payload, created_at=clock.now())
 
 
 def relay(session: Session, client: redis.Redis, *, batch: int = 500) -> int:

@@ -107,12 +107,13 @@ def _publish_pending(session: Session) -> None:
     if not pending:
         return
     try:
-        client = get_redis()
-        sequenced = client.register_script(SEQUENCED_PUBLISH_LUA)
-        pipe = client.pipeline(transaction=False)
+        pipe = get_redis().pipeline(transaction=False)
         for channel, body, last_key, seq_key in pending:
             if seq_key is not None and last_key is not None:
-                sequenced(keys=[seq_key, last_key], args=[channel, body, LAST_FRAME_TTL_S, "", SEQ_TTL_S], client=pipe)
+                # EVAL, not a registered Script: a pipeline holding a Script first asks Redis
+                # SCRIPT EXISTS, a second round trip on every commit. Redis caches the compiled
+                # script by its digest, so sending the text again costs only its bytes.
+                pipe.eval(SEQUENCED_PUBLISH_LUA, 2, seq_key, last_key, channel, body, LAST_FRAME_TTL_S, "", SEQ_TTL_S)
                 continue
             pipe.publish(channel, body)
             if last_key is not None:

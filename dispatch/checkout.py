@@ -12,7 +12,7 @@ moves, and hot stock rows stay locked as briefly as possible):
    two split checkouts never deadlock); a concurrent checkout that took the stock makes us
    learn the new figures and re-rank, in the same request;
 5. authorize the payment (declined → 402 and everything above is rolled back);
-6. write the order, its fulfilments and lines, the `order.placed` event and the stored response.
+6. write the order, its fulfilments and lines, the stored response and the `order.placed` event.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from dispatch.models import (
     PlanKind,
 )
 from dispatch.schemas import CheckoutIn, LineIn
-from dispatch.states import emit_order_event
+from dispatch.states import order_event
 from dispatch.travel import TravelEstimator, default_estimator
 from stores.errors import InvalidCoordinates
 from stores.zones import parse_position
@@ -165,8 +165,7 @@ def checkout(
         updated_at=now,
     )
     fulfilments, lines = _rows(order, plan, basket, held)
-    emit_order_event(
-        session,
+    placed = order_event(
         order,
         OrderStatus.placed,
         previous=None,
@@ -185,10 +184,12 @@ def checkout(
         response_body=body,
         created_at=now,
     )
-    # The order, then its fulfilments and lines, then the stored response: one round trip. A
-    # plain INSERT of the key: the advisory lock makes a conflict impossible, and if it ever
-    # happened the unique violation must abort this checkout rather than be swallowed.
-    checkout_sql.write_rows(session, [[order], fulfilments, lines, [stored]])
+    # The order, then its fulfilments and lines, the stored response and the `order.placed`
+    # event: one round trip. A plain INSERT of the key: the advisory lock makes a conflict
+    # impossible, and if it ever happened the unique violation must abort this checkout rather
+    # than be swallowed. The event is inserted after whatever the session had pending (flushed
+    # first), so the outbox keeps the order of emission.
+    checkout_sql.write_rows(session, [[order], fulfilments, lines, [stored], [placed]])
     return CheckoutResult(status_code=201, body=body, replayed=False)
 
 

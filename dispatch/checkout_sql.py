@@ -251,9 +251,10 @@ def write_rows(session: Session, groups: Sequence[Sequence[Base]]) -> None:
     INSERT, all groups in one pipelined round trip.
 
     `dispatch.repository.insert_rows` does the same one group and one round trip at a time
-    through SQLAlchemy; the checkout's order, fulfilments, lines and stored response took four
-    round trips that way. Same contract: every column comes from the objects (Python-side
-    defaults do not apply), the objects stay outside the session.
+    through SQLAlchemy; the checkout's order, fulfilments, lines, stored response and event took
+    five round trips that way. Same contract: every column comes from the objects (Python-side
+    defaults do not apply; identity columns are left to the server), the objects stay outside
+    the session.
     """
     conn = driver_connection(session)
     with as_sqlalchemy_errors("checkout order rows"), conn.pipeline():
@@ -267,7 +268,8 @@ def write_rows(session: Session, groups: Sequence[Sequence[Base]]) -> None:
 
 @lru_cache(maxsize=64)
 def _insertable(table: Table) -> list[Column[Any]]:
-    return [c for c in table.columns if c.computed is None]
+    # Identity columns (the outbox's id) are the server's to number, in insert order.
+    return [c for c in table.columns if c.computed is None and c.identity is None]
 
 
 @lru_cache(maxsize=256)

@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from core import clock
 from dispatch.fleet_models import Courier, DispatchZoneLocation, Shift, ShiftStatus
-from dispatch.models import Order
+from dispatch.models import Order, OrderFulfilment
 from dispatch.route_models import (
     OPEN_STOP,
     CourierRoute,
@@ -22,6 +22,8 @@ from dispatch.route_models import (
     StopKind,
     StopStatus,
 )
+
+OPEN_STATUSES = (StopStatus.pending, StopStatus.arrived)
 
 
 def courier_of_user(session: Session, user_id: uuid.UUID, *, lock: bool = False) -> Courier | None:
@@ -76,6 +78,32 @@ def route_of_shift(session: Session, shift_id: uuid.UUID) -> CourierRoute | None
 def current_route(session: Session, courier_id: uuid.UUID) -> CourierRoute | None:
     shift = active_shift(session, courier_id)
     return route_of_shift(session, shift.id) if shift is not None else None
+
+
+def route_view(
+    session: Session, user_id: uuid.UUID
+) -> tuple[Courier, int | None, list[tuple[RouteStop, OrderAssignment | None]]] | None:
+    """The user's courier, the version of their running shift's route and their open stops in
+    order, each with its order's assignment: one statement (it was five: courier, shift, route,
+    stops, assignments). None when the user has no courier profile."""
+    version = (
+        select(CourierRoute.version)
+        .join(Shift, Shift.id == CourierRoute.shift_id)
+        .where(Shift.courier_id == Courier.id, Shift.status == ShiftStatus.active)
+        .limit(1)  # at most one active shift (a unique index) and one route per shift
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Courier, version, RouteStop, OrderAssignment)
+        .outerjoin(RouteStop, (RouteStop.courier_id == Courier.id) & RouteStop.status.in_(OPEN_STATUSES))
+        .outerjoin(OrderAssignment, OrderAssignment.order_id == RouteStop.order_id)
+        .where(Courier.user_id == user_id)
+        .order_by(RouteStop.seq)
+    ).all()
+    if not rows:
+        return None
+    stops = [(stop, assignment) for _, _, stop, assignment in rows if stop is not None]
+    return rows[0][0], rows[0][1], stops
 
 
 def assignments_of(session: Session, courier_ids: Collection[uuid.UUID]) -> list[OrderAssignment]:
@@ -175,6 +203,50 @@ def delete_open_stops(session: Session, order_ids: Collection[uuid.UUID]) -> Non
                 RouteStop.order_id.in_(order_ids), RouteStop.status.in_((StopStatus.pending, StopStatus.arrived))
             )
         )
+
+
+def lock_order_at_stop(session: Session, *, stop_id: uuid.UUID, courier_id: uuid.UUID) -> Order | None:
+    """The order of `courier_id`'s stop `stop_id`, locked; None when there is no such stop of
+    theirs. One statement where reading the stop, then locking its order took two; the order is
+    still locked before the stop (`lock_stop_and_assignment`), as everywhere else."""
+    of_stop = select(RouteStop.order_id).where(RouteStop.id == stop_id, RouteStop.courier_id == courier_id)
+    return session.scalar(
+        select(Order)
+        .where(Order.id == of_stop.scalar_subquery())
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_stop_and_assignment(session: Session, stop_id: uuid.UUID) -> tuple[RouteStop, OrderAssignment] | None:
+    """The stop and its order's assignment, both locked (stop first: the FROM order is the lock
+    order) and read fresh; None when either is gone. One statement where there were two."""
+    row = session.execute(
+        select(RouteStop, OrderAssignment)
+        .join(OrderAssignment, OrderAssignment.order_id == RouteStop.order_id)
+        .where(RouteStop.id == stop_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def parts_collected(session: Session, order_id: uuid.UUID) -> list[tuple[OrderFulfilment, bool]]:
+    """The order's fulfilments (as `dispatch.repository.fulfilments_of` orders them), each with
+    whether a courier has picked that store's part up (a done pickup stop there): one statement
+    where the fulfilments and the collected stores took two."""
+    collected = exists().where(
+        RouteStop.order_id == OrderFulfilment.order_id,
+        RouteStop.location_id == OrderFulfilment.location_id,
+        RouteStop.kind == StopKind.pickup,
+        RouteStop.status == StopStatus.done,
+    )
+    rows = session.execute(
+        select(OrderFulfilment, collected)
+        .where(OrderFulfilment.order_id == order_id)
+        .order_by(OrderFulfilment.order_id, OrderFulfilment.location_id)
+    ).all()
+    return [(f, bool(done)) for f, done in rows]
 
 
 def lock_stop(session: Session, stop_id: uuid.UUID) -> RouteStop | None:

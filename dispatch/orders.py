@@ -109,17 +109,23 @@ def advance(session: Session, *, order_id: uuid.UUID, to: OrderStatus, actor_id:
     """A courier-side move (assigned, picked up, delivered, failed delivery, returned). Delivery
     captures the payment — exactly once, as the state machine delivers an order once and the
     provider refuses a second capture of one authorization."""
+    order = locked(session, order_id=order_id)
+    advance_locked(session, order, to=to, actor_id=actor_id)
+    session.flush()
+    return order
+
+
+def advance_locked(session: Session, order: Order, *, to: OrderStatus, actor_id: uuid.UUID | None = None) -> None:
+    """`advance` for an order the caller has already locked (a courier's stop event locks it
+    first, with the stop): no second locking read. Does not flush; the caller does."""
     if to not in COURIER_MOVES:
         raise ValueError(f"{to.value} is reached through its own use case, not advance()")
-    order = locked(session, order_id=order_id)
     require_move(order, to)
     if to is OrderStatus.delivered:
         payments.capture(session, order)
     if to is OrderStatus.returned:
         _take_back(session, order, actor_id=actor_id)
     transition(session, order, to, actor_id=actor_id)
-    session.flush()
-    return order
 
 
 def _take_back(session: Session, order: Order, *, actor_id: uuid.UUID | None) -> None:

@@ -69,7 +69,9 @@ def record(session: Session, *, user_id: uuid.UUID, pings: Sequence[PingIn]) -> 
         if live:
             newest_live = (p, ts)
     if rows and last_at is not None:
-        session.execute(insert(CourierPosition), rows)
+        # RETURNING makes it one multi-row INSERT ("insertmanyvalues"); without it the driver
+        # sends one INSERT per fix.
+        session.execute(insert(CourierPosition).returning(CourierPosition.id), rows)
         courier.last_lat, courier.last_lon, courier.last_seen_at = last_at.lat, last_at.lon, last_ts
     if newest_live is not None:
         _broadcast(session, courier, *newest_live)

@@ -8,19 +8,21 @@ import uuid
 from sqlalchemy.orm import Session
 
 from dispatch import fleet_repository as repo
-from dispatch.fleet_errors import StopNotFound
+from dispatch.fleet_errors import NotACourier, StopNotFound
 from dispatch.fleet_schemas import RouteOut, StopOut
 from dispatch.route_models import AssignmentState, OrderAssignment, RouteStop, StopKind
 from dispatch.shifts import courier_for
 
 
 def my_route(session: Session, *, user_id: uuid.UUID) -> RouteOut:
-    courier = courier_for(session, user_id)
-    route = repo.current_route(session, courier.id)
-    stops = repo.open_stops(session, courier_id=courier.id)
-    assignments = repo.assignments_for(session, {s.order_id for s in stops})
-    out = [_out(s, assignments.get(s.order_id)) for s in stops]
-    return RouteOut(courier_id=courier.id, version=route.version if route else 0, status=courier.status, stops=out)
+    # Read at every step of every courier (the app polls it, the simulation asks before each
+    # stop), so the courier, route version, stops and offers come in one statement.
+    view = repo.route_view(session, user_id)
+    if view is None:
+        raise NotACourier("Your account has no courier profile.")
+    courier, version, stops = view
+    out = [_out(s, a) for s, a in stops]
+    return RouteOut(courier_id=courier.id, version=version or 0, status=courier.status, stops=out)
 
 
 def stop_out(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID) -> StopOut:

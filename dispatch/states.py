@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core import clock, events
@@ -72,7 +72,11 @@ def transition(
     details: Mapping[str, Any] | None = None,
 ) -> None:
     """Move `order` to `to` (the caller holds the order row locked) or raise `InvalidTransition`
-    (409). Stamps `<to>_at` and emits `order.<to>`; flushes, never commits."""
+    (409). Stamps `<to>_at` and emits `order.<to>`.
+
+    Writes nothing by itself: the order's UPDATE and its outbox row go out with the caller's next
+    flush (every use case flushes before it returns), in one round trip with the rest of its
+    changes rather than one flush per move."""
     require_move(order, to)
     when = at or clock.now()
     previous = order.status
@@ -90,9 +94,10 @@ def transition_many(
     at: datetime | None = None,
     details: Mapping[uuid.UUID, Mapping[str, Any]] | None = None,
 ) -> None:
-    """`transition` for many orders at once (the caller holds their rows locked): one UPDATE and
-    one multi-row INSERT of outbox events (one event per order, as `transition` writes) instead
-    of a flush per order. All moves are checked before anything is written; flushes, never commits.
+    """`transition` for many orders at once (the caller holds their rows locked): one UPDATE now,
+    and one outbox event per order (as `transition` writes) added to the session, so the next
+    flush inserts them with the transaction's other events in one multi-row INSERT, in emission
+    order. All moves are checked before anything is written; never commits.
     """
     if not orders:
         return
@@ -100,24 +105,24 @@ def transition_many(
         require_move(order, to)
     when = at or clock.now()
     details = details or {}
-    rows = [
-        {
-            "topic": f"order.{to.value}",
-            "payload": _payload(
-                order, to, previous=order.status, at=when, actor_id=None, details=details.get(order.id)
-            ),
-            "created_at": when,
-        }
+    topic = f"order.{to.value}"
+    outbox = [
+        events.OutboxEvent(
+            topic=topic,
+            payload=_payload(order, to, previous=order.status, at=when, actor_id=None, details=details.get(order.id)),
+            created_at=when,
+        )
         for order in orders
     ]
     # ORM-enabled UPDATE: the session's loaded Order objects get the new status and stamp too.
+    # It autoflushes what was pending first, so the events added below follow the earlier ones.
     session.execute(
         update(Order)
         .where(Order.id.in_([o.id for o in orders]))
         .values({"status": to, TIMESTAMP[to]: when})
         .execution_options(synchronize_session="fetch")
     )
-    session.execute(insert(events.OutboxEvent.__table__), rows)  # type: ignore[arg-type]
+    session.add_all(outbox)
     for order in orders:
         after_commit.to_order(session, order.id, tracking.status_frame(order.id, to, when))
 
@@ -132,7 +137,21 @@ def emit_order_event(
     actor_id: uuid.UUID | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> None:
-    events.emit(session, f"order.{state.value}", _payload(order, state, previous, at, actor_id, details))
+    session.add(order_event(order, state, previous=previous, at=at, actor_id=actor_id, details=details))
+
+
+def order_event(
+    order: Order,
+    state: OrderStatus,
+    *,
+    previous: OrderStatus | None,
+    at: datetime,
+    actor_id: uuid.UUID | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> events.OutboxEvent:
+    """The `order.<state>` outbox row, not added to any session (the checkout inserts it with
+    the order's own rows, in the same pipelined round trip)."""
+    return events.new(f"order.{state.value}", _payload(order, state, previous, at, actor_id, details))
 
 
 def _payload(

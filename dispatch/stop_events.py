@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from core import clock, events
 from dispatch import after_commit, orders
 from dispatch import fleet_repository as repo
-from dispatch import repository as order_repo
 from dispatch.config import get_dispatch_settings
 from dispatch.fleet_errors import (
     BagCountMismatch,
@@ -48,13 +47,13 @@ FINAL_FAILURES = frozenset({"refused", "address_not_found"})
 
 
 def _mine(session: Session, courier: Courier, stop_id: uuid.UUID) -> tuple[Order, RouteStop, OrderAssignment]:
-    peek = session.get(RouteStop, stop_id)
-    if peek is None or peek.courier_id != courier.id:
+    # Two locking reads: the order (found through the stop), then the stop with the assignment.
+    order = repo.lock_order_at_stop(session, stop_id=stop_id, courier_id=courier.id)
+    locked = repo.lock_stop_and_assignment(session, stop_id) if order is not None else None
+    if order is None or locked is None:
         raise StopNotFound("No such stop on your route.", stop_id=str(stop_id))
-    order = repo.lock_orders(session, [peek.order_id])[peek.order_id]
-    stop = repo.lock_stop(session, stop_id)
-    assignment = repo.lock_assignment(session, peek.order_id)
-    if stop is None or stop.courier_id != courier.id or assignment is None or assignment.courier_id != courier.id:
+    stop, assignment = locked
+    if stop.courier_id != courier.id or assignment.courier_id != courier.id:
         raise StopNotFound("No such stop on your route.", stop_id=str(stop_id))
     if stop.status not in (StopStatus.pending, StopStatus.arrived):
         raise StopOutOfOrder(f"This stop is already {stop.status.value}.", status=stop.status.value)
@@ -88,8 +87,12 @@ def picked_up(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, bags:
         raise OfferNotFound("Accept the offer first.", code="offer_not_accepted")
     if order.status is not OrderStatus.assigned:
         raise StopOutOfOrder("The order is not packed and handed to you yet.", status=order.status.value)
-    parts = [f for f in order_repo.fulfilments_of(session, [order.id]) if f.status is not FulfilmentStatus.cancelled]
-    fulfilment = next((f for f in parts if f.location_id == stop.location_id), parts[0])
+    # Each part with whether it is already on board, read before this stop changes: every
+    # change below then goes out in the one flush at the end.
+    parts = [
+        (f, done) for f, done in repo.parts_collected(session, order.id) if f.status is not FulfilmentStatus.cancelled
+    ]
+    fulfilment = next((f for f, _ in parts if f.location_id == stop.location_id), parts[0][0])
     if fulfilment.bags is not None and bags != fulfilment.bags:
         # A bag left on the counter is found now, not at the customer's door.
         raise BagCountMismatch(
@@ -98,12 +101,11 @@ def picked_up(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, bags:
     now = clock.now()
     stop.status, stop.completed_at, stop.arrived_at = StopStatus.done, now, stop.arrived_at or now
     stop.bags = bags
-    session.flush()
     # A split order is picked up when its last part is on board; until then it stays assigned
     # (and fixed to this courier: the next cycle sees the collected part on board).
-    missing = {f.location_id for f in parts} - repo.collected_locations(session, order.id)
+    missing = {f.location_id for f, done in parts if not done and f.location_id != stop.location_id}
     if not missing:
-        orders.advance(session, order_id=order.id, to=OrderStatus.picked_up, actor_id=user_id)
+        orders.advance_locked(session, order, to=OrderStatus.picked_up, actor_id=user_id)
     _event(session, "dispatch.picked_up", stop, bags=bags, location_id=str(stop.location_id), parts_left=len(missing))
     session.flush()
     return stop
@@ -119,10 +121,13 @@ def delivered(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, proof
         # to their own stores and the order is returned with the last of them.
         last = not any(s.kind is StopKind.return_ and s.id != stop.id for s in repo.stops_of_order(session, order.id))
         if last:
-            orders.advance(session, order_id=order.id, to=OrderStatus.returned, actor_id=user_id)
+            orders.advance_locked(session, order, to=OrderStatus.returned, actor_id=user_id)
     elif stop.kind is StopKind.dropoff and order.status is OrderStatus.picked_up:
-        stop.pod_kind, stop.pod_ref = _check_proof(order, assignment.pod_policy, proof)
-        orders.advance(session, order_id=order.id, to=OrderStatus.delivered, actor_id=user_id)
+        # The proof is checked before the payment is captured, and written with the stop's other
+        # changes after it: set now, the capture's reads would autoflush it as an UPDATE of its own.
+        pod = _check_proof(order, assignment.pod_policy, proof)
+        orders.advance_locked(session, order, to=OrderStatus.delivered, actor_id=user_id)
+        stop.pod_kind, stop.pod_ref = pod
     else:
         raise StopOutOfOrder("Pick the order up before delivering it.", status=order.status.value)
     stop.status, stop.completed_at, stop.arrived_at = StopStatus.done, now, stop.arrived_at or now
@@ -164,7 +169,7 @@ def failed(
         assignment.retry_after = now + RETRY_AFTER
     else:
         order.cancel_reason = f"delivery failed: {reason}"[:200]
-        orders.advance(session, order_id=order.id, to=OrderStatus.failed_delivery, actor_id=user_id)
+        orders.advance_locked(session, order, to=OrderStatus.failed_delivery, actor_id=user_id)
     _event(
         session,
         "dispatch.delivery_failed",

@@ -15,15 +15,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from core import clock
 from core.geo import GeoPoint, haversine_m
 from dispatch import after_commit, notifications
 from dispatch.models import Order, OrderStatus
+from dispatch.notifications_models import Notification
 from dispatch.route_models import OrderAssignment, RouteStop, StopKind, StopStatus
 from dispatch.travel import TravelEstimator, default_estimator
 
@@ -34,6 +36,7 @@ ENDED = frozenset({S.delivered, S.cancelled, S.failed_delivery, S.returned})
 ARRIVING_M = 250.0
 STALE_AFTER = timedelta(seconds=60)
 DELAY_THRESHOLD = timedelta(minutes=5)
+DELAY_NOTICE = "delay"  # the kind `notifications.record_delay` queues, once per order
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,28 @@ class Carried:
     customer_id: uuid.UUID
     dropoff: GeoPoint
     promised_to: datetime
+    delay_noticed: bool = False  # the customer was already told it runs late (once per order)
+
+
+class Stop(Protocol):
+    """What a position frame needs of an open stop (a `RouteStop` row or an `OpenStop`)."""
+
+    @property
+    def order_id(self) -> uuid.UUID: ...
+    @property
+    def kind(self) -> StopKind: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpenStop:
+    order_id: uuid.UUID
+    kind: StopKind
+    lat: float
+    lon: float
 
 
 def live_eta(
@@ -71,7 +96,7 @@ def live_eta(
     return now + timedelta(seconds=seconds)
 
 
-def position_frame(fix: Fix, carried: Carried, open_stops: Sequence[RouteStop], *, now: datetime) -> dict[str, Any]:
+def position_frame(fix: Fix, carried: Carried, open_stops: Sequence[Stop], *, now: datetime) -> dict[str, Any]:
     """The frame for one carried order (without `seq`, which Redis assigns at publish)."""
     drop = next(
         (i for i, s in enumerate(open_stops) if s.order_id == carried.order_id and s.kind is StopKind.dropoff), None
@@ -107,6 +132,35 @@ def carried_orders(session: Session, courier_id: uuid.UUID) -> list[Carried]:
     return [Carried(r[0], r[1], GeoPoint(lat=r[2], lon=r[3]), r[4]) for r in rows]
 
 
+def carried_with_stops(session: Session, courier_id: uuid.UUID) -> tuple[list[Carried], list[OpenStop]]:
+    """`carried_orders`, each flagged when its delay notice was already queued, and the
+    courier's open stops in route order: one statement at every ping, where there were two (and
+    two more per late order, to find out again that its notice had been sent)."""
+    stops = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(RouteStop.order_id, RouteStop.kind, RouteStop.lat, RouteStop.lon),
+                    RouteStop.seq,
+                )
+            )
+        )
+        .where(RouteStop.courier_id == courier_id, RouteStop.status.in_([StopStatus.pending, StopStatus.arrived]))
+        .scalar_subquery()
+    )
+    noticed = exists().where(Notification.order_id == Order.id, Notification.kind == DELAY_NOTICE)
+    rows = session.execute(
+        select(Order.id, Order.customer_id, Order.dropoff_lat, Order.dropoff_lon, Order.promised_to, noticed, stops)
+        .join(OrderAssignment, OrderAssignment.order_id == Order.id)
+        .where(OrderAssignment.courier_id == courier_id, Order.status == S.picked_up)
+    ).all()
+    carried = [Carried(r[0], r[1], GeoPoint(lat=r[2], lon=r[3]), r[4], bool(r[5])) for r in rows]
+    # The stops are the same on every row (an uncorrelated subquery, evaluated once); JSON
+    # numbers of float8 are printed exactly, so lat/lon come back bit for bit.
+    raw = rows[0][6] if rows and rows[0][6] else []
+    return carried, [OpenStop(uuid.UUID(o), StopKind(k), float(lat), float(lon)) for o, k, lat, lon in raw]
+
+
 def open_stops(session: Session, courier_id: uuid.UUID) -> list[RouteStop]:
     return list(
         session.scalars(
@@ -123,14 +177,18 @@ def publish_position(
     """After commit: a position frame to each carried order's watchers (with a `delay` notice
     the first time its live ETA slips past the promise) and one frame to the zone's dispatchers."""
     now = clock.now()
-    carried = carried_orders(session, courier_id)
-    stops = open_stops(session, courier_id) if carried else []
+    carried, stops = carried_with_stops(session, courier_id)
     for order in carried:
         frame = position_frame(fix, order, stops, now=now)
         after_commit.to_order(session, order.order_id, frame)
         eta = datetime.fromisoformat(frame["eta"])
-        if eta > order.promised_to + DELAY_THRESHOLD and notifications.record_delay(
-            session, order_id=order.order_id, customer_id=order.customer_id, eta=eta, promised_to=order.promised_to
+        # Already noticed: `record_delay` would find its row and send nothing, so it is not asked.
+        if (
+            eta > order.promised_to + DELAY_THRESHOLD
+            and not order.delay_noticed
+            and notifications.record_delay(
+                session, order_id=order.order_id, customer_id=order.customer_id, eta=eta, promised_to=order.promised_to
+            )
         ):
             after_commit.to_order(session, order.order_id, delay_frame(order.order_id, eta, order.promised_to))
     after_commit.publish(

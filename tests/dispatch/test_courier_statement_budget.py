@@ -1,0 +1,103 @@
+"""How many SQL statements the courier's hot paths send (the simulation and a busy city pay
+~1–2 ms for each): a route read is one statement, a ping batch reads who carries what once, and
+a stop event locks its rows in two reads. Budgets, not wall-clock times."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from core import clock
+from dispatch import cycle, pings, routes, stop_events
+from dispatch.fleet_schemas import DeliveredIn, PingIn
+from dispatch.pins import delivery_pin
+from dispatch.route_models import RouteStop, StopKind
+from tests.dispatch import fleet_world as fw
+
+
+@contextmanager
+def _statements(session: Session) -> Iterator[list[str]]:
+    seen: list[str] = []
+    conn = session.connection()
+
+    def _record(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(conn, "before_cursor_execute", _record)
+    try:
+        yield seen
+    finally:
+        event.remove(conn, "before_cursor_execute", _record)
+
+
+@pytest.fixture
+def fleet(db_session) -> fw.Fleet:
+    return fw.build(db_session)
+
+
+def _two_assigned(db_session, fleet):  # type: ignore[no-untyped-def]
+    courier = fw.add_courier(db_session, fleet, units=8)
+    oids = [fw.order(db_session, fleet, lat=52.524 + 0.001 * i, lon=13.404) for i in range(2)]
+    for oid in oids:
+        fw.pack(db_session, fleet, oid)
+    cycle.run_zone(fleet.zone.id, scope=fw.scope_of(db_session), time_limit_s=0.3)
+    stops = {
+        (s.order_id, s.kind): s.id for s in db_session.scalars(select(RouteStop).where(RouteStop.order_id.in_(oids)))
+    }
+    assert len(stops) == 4
+    db_session.flush()
+    return fleet.users[courier.id].id, oids, stops
+
+
+def test_the_route_is_one_statement_with_the_same_answer(db_session, fleet) -> None:
+    user_id, _oids, stops = _two_assigned(db_session, fleet)
+    with _statements(db_session) as seen:
+        route = routes.my_route(db_session, user_id=user_id)
+    assert len(seen) == 1
+    assert {s.id for s in route.stops} == set(stops.values())
+    assert [s.seq for s in route.stops] == sorted(s.seq for s in route.stops)
+    assert route.version >= 1
+    assert route.status.value == "on_route"
+
+
+def test_stop_events_and_a_ping_batch_stay_within_their_budgets(db_session, fleet) -> None:
+    user_id, oids, stops = _two_assigned(db_session, fleet)
+    budgets: dict[str, int] = {}
+    for oid in oids:
+        pickup = stops[(oid, StopKind.pickup)]
+        with _statements(db_session) as seen:
+            stop_events.arrive(db_session, user_id=user_id, stop_id=pickup)
+        budgets["arrive"] = len(seen)
+        with _statements(db_session) as seen:
+            stop_events.picked_up(db_session, user_id=user_id, stop_id=pickup, bags=1)
+        budgets["picked_up"] = len(seen)
+    now = clock.now()
+    fixes = [
+        PingIn(
+            lat=52.52 + 0.0001 * k, lon=13.405, accuracy_m=5, speed_mps=4, heading=10, ts=now + timedelta(seconds=1 + k)
+        )
+        for k in range(8)
+    ]
+    with _statements(db_session) as seen:
+        result = pings.record(db_session, user_id=user_id, pings=fixes)
+    budgets["pings"] = len(seen)
+    assert result.accepted == 8
+    assert sum("courier_positions" in s for s in seen) == 1  # the 8 fixes in one INSERT
+    assert sum("FROM orders" in s for s in seen) == 1  # carried orders and their stops: one read
+    dropoff = stops[(oids[0], StopKind.dropoff)]
+    with _statements(db_session) as seen:
+        stop_events.delivered(
+            db_session, user_id=user_id, stop_id=dropoff, proof=DeliveredIn(pin=delivery_pin(oids[0]))
+        )
+    budgets["delivered"] = len(seen)
+    # courier, order, stop+assignment, flush (outbox, stop); picked_up adds the parts read and
+    # the order's UPDATE; delivered adds the payment capture and the assignment's DELETE.
+    assert budgets["arrive"] <= 5, budgets
+    assert budgets["picked_up"] <= 7, budgets
+    assert budgets["pings"] <= 4, budgets
+    assert budgets["delivered"] <= 10, budgets
