@@ -23,6 +23,7 @@ Weights are positive integers below 2**53 so that sums are exact in float64 (sci
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from itertools import pairwise
 from typing import Any, Final
 
 import numpy as np
@@ -254,15 +255,62 @@ class Hierarchy:
         )
 
     def many_to_many(self, sources: IntArray, targets: IntArray) -> FloatArray:
-        """Shortest-path weights from each source to each target node (inf if unreachable)."""
-        out = np.full((len(sources), len(targets)), np.inf)
+        """Shortest-path weights from each source to each target node (inf if unreachable).
+
+        A query costs (searches) × (sweep): the sweep runs once per search, over the nodes that
+        lead to the other side. So the smaller side searches: from the sources (PHAST) when there
+        are fewer of them, else backwards from the targets over the mirrored hierarchy. Both give
+        the exact same integers (tested), e.g. a few new columns of a cached matrix cost a few
+        searches, not one per row."""
         if not len(sources) or not len(targets):
-            return out
-        nodes, buckets, target_rows = self._sweep_plan(targets)
+            return np.full((len(sources), len(targets)), np.inf)
+        if len(targets) < len(sources):
+            return self._query(self._mirror(), targets, sources).T
+        return self._query(self._forward(), sources, targets)
+
+    def _forward(self) -> _Side:
+        """Search up from the sources (upward and core edges), sweep the downward edges."""
+        forward: _Side | None = self.__dict__.get("_forward_side")
+        if forward is None:
+            forward = _Side(self._up, self._reach, self.down_tail, self.down_head, self.down_weight, self.level)
+            object.__setattr__(self, "_forward_side", forward)
+        return forward
+
+    def _mirror(self) -> _Side:
+        """The same hierarchy for searches from the targets: backwards up the downward edges (and
+        the core's edges), then a sweep down the upward edges reversed. Built on first use."""
+        mirror: _Side | None = self.__dict__.get("_mirror_side")
+        if mirror is not None:
+            return mirror
+        n = self.node_count
+        up_src = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.up_indptr))
+        up_dst, up_w = self.up_indices, self.up_weight
+        core = self.level[up_src] == self.level[up_dst]  # the core's edges join equal levels
+        back = sp.csr_matrix(
+            (
+                np.concatenate([self.down_weight, up_w[core]]),
+                (np.concatenate([self.down_head, up_dst[core]]), np.concatenate([self.down_tail, up_src[core]])),
+            ),
+            shape=(n, n),
+        )
+        # Sweep edge u <- v for each upward edge u -> v: heads are the lower ends, in the same
+        # order as the forward sweep's (level of head descending, head).
+        head, tail, weight = up_src[~core], up_dst[~core], up_w[~core]
+        order = np.lexsort((head, -self.level[head]))
+        head, tail, weight = head[order], tail[order], weight[order]
+        reach = sp.csr_matrix((np.ones(len(head)), (head, tail)), shape=(n, n))  # nodes a source climbs to
+        mirror = _Side(back, reach, tail, head, weight, self.level)
+        object.__setattr__(self, "_mirror_side", mirror)
+        return mirror
+
+    @staticmethod
+    def _query(side: _Side, sources: IntArray, targets: IntArray) -> FloatArray:
+        out = np.full((len(sources), len(targets)), np.inf)
+        nodes, buckets, target_rows = side.sweep_plan(targets)
         # Upward searches only reach the union of the sources' upward spaces (a few percent of a
         # city): search that subgraph, since scipy's Dijkstra costs O(graph) per source to set up.
-        climb = np.flatnonzero(np.isfinite(dijkstra(self._up, indices=sources, min_only=True)))
-        subgraph = self._up[climb][:, climb]
+        climb = np.flatnonzero(np.isfinite(dijkstra(side.search, indices=sources, min_only=True)))
+        subgraph = side.search[climb][:, climb]
         starts = np.searchsorted(climb, sources)
         at = np.minimum(np.searchsorted(climb, nodes), len(climb) - 1)
         shared = climb[at] == nodes  # sweep nodes that an upward search can reach
@@ -279,25 +327,52 @@ class Hierarchy:
             out[a : a + chunk] = dist[target_rows].T
         return out
 
-    def _sweep_plan(self, targets: IntArray) -> tuple[IntArray, list[_Bucket], IntArray]:
-        """The nodes that can reach a target downwards, and the sweep over them as buckets.
 
-        Within a level, the k-th incoming edge of every head forms bucket k: heads are unique in a
-        bucket, so a plain gather/min/scatter is exact (and much faster than `minimum.reduceat`).
-        """
-        reach = dijkstra(self._reach, indices=targets, unweighted=True, min_only=True)
-        nodes = np.flatnonzero(np.isfinite(reach)).astype(np.int64)
-        local = np.full(self.node_count, -1, dtype=np.int64)
-        local[nodes] = np.arange(len(nodes))
-        keep = local[self.down_head] >= 0  # a kept head's tails reach the target too
-        tails, heads = local[self.down_tail[keep]], local[self.down_head[keep]]
-        weights, head_level = self.down_weight[keep], self.level[self.down_head[keep]]
+@dataclass(frozen=True, eq=False)
+class _Side:
+    """One direction of queries: the graph the searches climb, and the sweep that finishes them
+    (edges tail -> head, sorted by the level of the head descending, then head)."""
+
+    search: sp.csr_matrix
+    reach: sp.csr_matrix  # head -> tail of each sweep edge: who can reach a target in the sweep
+    tail: IntArray
+    head: IntArray
+    weight: FloatArray
+    level: IntArray
+
+    def __post_init__(self) -> None:
+        # The sweep's edge order, once for the whole graph: within a level, the k-th incoming edge
+        # of every head forms bucket k (levels top-down). A query keeps the edges of the heads it
+        # needs — all of a head's or none, so ranks and order stay — instead of sorting anew.
+        heads = self.head
         first = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]]) if len(heads) else heads
         rank = np.arange(len(heads)) - np.repeat(first, np.diff(np.r_[first, len(heads)]))
-        order = np.lexsort((rank, -head_level))  # levels top-down, then bucket by bucket
+        head_level = self.level[heads]
+        order = np.lexsort((rank, -head_level))
+        object.__setattr__(self, "_order", order)
         key = np.stack([head_level[order], rank[order]])
-        cuts = np.flatnonzero((key[:, 1:] != key[:, :-1]).any(axis=0)) + 1
-        buckets = [(heads[e], tails[e], weights[e, None]) for e in np.split(order, cuts) if len(e)]
+        bucket = np.r_[0, np.cumsum((key[:, 1:] != key[:, :-1]).any(axis=0))] if len(order) else order
+        object.__setattr__(self, "_bucket", bucket)  # bucket number of each edge in that order
+
+    def sweep_plan(self, targets: IntArray) -> tuple[IntArray, list[_Bucket], IntArray]:
+        """The nodes that can reach a target in the sweep, and the sweep over them as buckets.
+
+        Heads are unique in a bucket, so a plain gather/min/scatter is exact (and much faster
+        than `minimum.reduceat`).
+        """
+        n = len(self.level)
+        reach = dijkstra(self.reach, indices=targets, unweighted=True, min_only=True)
+        nodes = np.flatnonzero(np.isfinite(reach)).astype(np.int64)
+        local = np.full(n, -1, dtype=np.int64)
+        local[nodes] = np.arange(len(nodes))
+        order: IntArray = self.__dict__["_order"]
+        kept = local[self.head[order]] >= 0  # a kept head's tails reach the target too
+        edges = order[kept]
+        bucket: IntArray = self.__dict__["_bucket"][kept]
+        bounds = np.r_[0, np.flatnonzero(bucket[1:] != bucket[:-1]) + 1, len(edges)].tolist()
+        heads, tails, weights = local[self.head[edges]], local[self.tail[edges]], self.weight[edges, None]
+        # Slices, not np.split: a query has ~1,000 buckets and split's per-piece cost showed.
+        buckets = [(heads[a:b], tails[a:b], weights[a:b]) for a, b in pairwise(bounds)]
         return nodes, buckets, local[targets]
 
 

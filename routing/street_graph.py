@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ from routing._routable import (
     build_routable,
     projected,
 )
+from routing._weight_cache import DEFAULT_LIMIT, WeightCache
 from routing.osm_import import read_osm
 from routing.profiles import VEHICLE_PROFILES, check_profile
 from routing.street_network import StreetNetwork
@@ -74,6 +76,7 @@ class StreetGraph:
         cache_dir: str | Path | None = None,
         engine: Engine = "auto",
         max_snap_m: float | None = 2_000.0,
+        matrix_cache_nodes: int = DEFAULT_LIMIT,
     ) -> None:
         if engine not in ("auto", "hierarchy", "dijkstra"):
             raise ValueError(f"unknown engine {engine!r}")
@@ -86,6 +89,11 @@ class StreetGraph:
         self.preparations: dict[Profile, Preparation] = {}
         self._graphs: dict[Profile, RoutableGraph] = {}
         self._trees: dict[Profile, cKDTree] = {}
+        # Weights between snapped nodes, remembered across calls (routing._weight_cache): stores
+        # and doors repeat from one dispatch cycle to the next. 0 turns it off.
+        self.matrix_cache_nodes = matrix_cache_nodes
+        self._weight_caches: dict[Profile, WeightCache] = {}
+        self._cache_lock = threading.Lock()  # one query at a time updates a profile's table
         self._lat0 = float(network.lat.mean()) if network.node_count else 0.0
         self._fingerprint: str | None = None
 
@@ -211,7 +219,7 @@ class StreetGraph:
         ok = node >= 0
         unique, inverse = np.unique(node[ok], return_inverse=True)
         packed = np.full((n, n), np.inf)
-        packed[np.ix_(ok, ok)] = graph.weights(unique, unique, use_hierarchy=use_hierarchy)[np.ix_(inverse, inverse)]
+        packed[np.ix_(ok, ok)] = self._node_weights(profile, graph, unique, use_hierarchy)[np.ix_(inverse, inverse)]
         found = np.isfinite(packed)
         if found.any() and packed[found].max() >= EXACT_LIMIT:
             raise ValueError("a route is too long for exact integer weights (over 74 h or 3,355 km)")
@@ -227,6 +235,21 @@ class StreetGraph:
         durations[same] = 0
         distances[same] = 0
         return Matrices(durations=durations, distances=distances)
+
+    def _node_weights(self, profile: Profile, graph: RoutableGraph, nodes: IntArray, use_hierarchy: bool) -> FloatArray:
+        """Packed weights between unique local `nodes`: from the profile's cache, computing only
+        the pairs it has not seen (`use_hierarchy=False` always computes: tests compare engines)."""
+
+        def compute(sources: IntArray, targets: IntArray) -> FloatArray:
+            return graph.weights(sources, targets, use_hierarchy=use_hierarchy)
+
+        if not use_hierarchy or self.matrix_cache_nodes < 1:
+            return compute(nodes, nodes)
+        with self._cache_lock:
+            cache = self._weight_caches.get(profile)
+            if cache is None:
+                cache = self._weight_caches[profile] = WeightCache(graph.node_count, self.matrix_cache_nodes)
+            return cache.weights(nodes, compute)
 
     def path(self, a: Point, b: Point, profile: Profile) -> list[Point]:
         """The fastest route's geometry from `a` to `b` (via the street nodes); [] if there is none."""

@@ -57,6 +57,37 @@ def test_hierarchy_equals_dijkstra_on_random_graphs(
     assert np.array_equal(hierarchy.many_to_many(sources, targets), expected[np.ix_(sources, targets)])
 
 
+@settings(max_examples=150, deadline=None)
+@given(graphs(), st.data())
+def test_searching_from_the_targets_gives_what_searching_from_the_sources_gives(
+    graph: tuple[int, np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
+) -> None:
+    """many_to_many searches from the smaller side; each side alone must equal Dijkstra."""
+    n, src, dst, w = graph
+    hierarchy = build_hierarchy(n, src, dst, w)
+    expected = _dijkstra(n, src, dst, w)
+    some = st.lists(st.integers(0, n - 1), min_size=1, max_size=n)
+    sources, targets = (np.array(data.draw(some), dtype=np.int64) for _ in range(2))
+    forward = hierarchy._query(hierarchy._forward(), sources, targets)
+    backward = hierarchy._query(hierarchy._mirror(), targets, sources).T
+    assert np.array_equal(forward, expected[np.ix_(sources, targets)])
+    assert np.array_equal(backward, expected[np.ix_(sources, targets)])
+
+
+def test_a_few_columns_on_a_city_are_searched_from_the_targets() -> None:
+    network = synthetic_city(4, 3.0)
+    routable = StreetGraph(network, engine="hierarchy").prepare("bike")
+    assert routable.hierarchy is not None
+    rng = np.random.default_rng(4)
+    rows = rng.choice(routable.node_count, 150, replace=False).astype(np.int64)
+    cols = rng.choice(routable.node_count, 7, replace=False).astype(np.int64)
+    plain = routable.weights(rows, cols, use_hierarchy=False)
+    assert np.array_equal(routable.hierarchy.many_to_many(rows, cols), plain)  # mirrored: 7 searches
+    assert np.array_equal(
+        routable.hierarchy.many_to_many(cols, rows), routable.weights(cols, rows, use_hierarchy=False)
+    )
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 @pytest.mark.parametrize("profile", ["bike", "scooter", "car"])
 def test_street_graph_matrices_identical_with_and_without_hierarchy(seed: int, profile: str) -> None:
