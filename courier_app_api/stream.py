@@ -5,7 +5,8 @@ Protocol: the first message must be `{"type": "auth", "token": "<access token>"}
 (`{lat, lon, accuracy_m, speed_mps, heading, ts}`, optionally with `"type": "ping"`) answered by
 `{"type": "ack", ...}` with the sanity-check result; the server pushes `{"type": "route", ...}`,
 `{"type": "offer", ...}` and friends as dispatch publishes them for this courier (Redis pub/sub,
-so any API process can serve any courier).
+so any API process can serve any courier; each process listens through its one shared
+subscription hub, `core.pubsub`).
 
 Close codes: 1008 for a bad or missing token, a malformed or binary frame; 1009 for a frame over
 64 KiB.
@@ -13,10 +14,12 @@ Close codes: 1008 for a bad or missing token, a malformed or binary frame; 1009 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
 import anyio
+import structlog
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -28,7 +31,7 @@ from core.db import session_scope
 from core.errors import DomainError
 from core.http.deps import public
 from core.http.websockets import POLICY_VIOLATION, Close, first_message, frame_text, serve
-from core.redis import new_async_redis
+from core.pubsub import get_hub
 from core.settings import get_settings
 from dispatch import pings
 from dispatch.after_commit import COURIER_CHANNEL
@@ -36,6 +39,7 @@ from dispatch.fleet_schemas import PingIn, PingResult
 from dispatch.shifts import courier_for
 
 router = APIRouter(prefix="/courier", tags=["courier app"])
+log = structlog.get_logger(__name__)
 
 
 def _authenticate(token: str) -> tuple[uuid.UUID, uuid.UUID]:
@@ -78,17 +82,34 @@ async def _pings_in(ws: WebSocket, user_id: uuid.UUID) -> None:
         await ws.send_json({"type": "ack", **result.model_dump()})
 
 
+class _Inbox:
+    """The courier's channel as the process's subscription hub (`core.pubsub`) hands it over:
+    one shared Redis connection per process rather than one per courier socket. The hub's
+    reader must not block, so frames wait here and the socket's own task sends them in order."""
+
+    def __init__(self) -> None:
+        self.frames: asyncio.Queue[str] = asyncio.Queue()
+
+    def deliver(self, channel: str, data: str) -> None:
+        self.frames.put_nowait(data)
+
+    def resync(self) -> None:
+        # Route updates and offers are not replayed: after a Redis drop the app's next
+        # GET /courier/route (and the next re-plan, which publishes the whole route) catch up.
+        log.info("courier_stream_resync")
+
+
 async def _updates_out(ws: WebSocket, courier_id: uuid.UUID) -> None:
-    client = new_async_redis()
-    pubsub = client.pubsub()
+    hub, inbox, channel = get_hub(), _Inbox(), COURIER_CHANNEL.format(courier_id=courier_id)
+    await hub.subscribe(channel, inbox)
     try:
-        await pubsub.subscribe(COURIER_CHANNEL.format(courier_id=courier_id))
-        async for message in pubsub.listen():
-            if message.get("type") == "message":
-                await ws.send_text(str(message["data"]))
+        while True:
+            await ws.send_text(await inbox.frames.get())
     finally:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
-        await client.aclose()
+        # Shielded: the task group cancels this task when the socket ends, and the hub must
+        # still drop the channel once its last listener is gone.
+        with anyio.CancelScope(shield=True):
+            await hub.unsubscribe(channel, inbox)
 
 
 async def _serve(ws: WebSocket, user_id: uuid.UUID, courier_id: uuid.UUID) -> Close | None:
