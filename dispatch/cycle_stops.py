@@ -88,10 +88,21 @@ def write_stops(
     if gone:
         # Before the INSERT: an order's open stop of one kind is unique (uq_route_stops_open).
         session.execute(delete(RouteStop).where(RouteStop.id.in_(gone)).execution_options(synchronize_session="fetch"))
+    # Each courier's route on the active shift, with the courier's status: one statement.
     routes = {
         r.courier_id: r
-        for r in session.scalars(
-            select(CourierRoute).where(
+        for r in session.execute(
+            select(
+                CourierRoute.id,
+                CourierRoute.courier_id,
+                CourierRoute.version,
+                CourierRoute.travel_s,
+                CourierRoute.distance_m,
+                CourierRoute.updated_at,
+                Courier.status,
+            )
+            .join(Courier, Courier.id == CourierRoute.courier_id)
+            .where(
                 CourierRoute.courier_id.in_(couriers),
                 CourierRoute.shift_id.in_(
                     select(Shift.id).where(Shift.courier_id.in_(couriers), Shift.status == ShiftStatus.active)
@@ -141,22 +152,43 @@ def write_stops(
             if isinstance(obj, RouteStop):
                 session.expire(obj)
     by_vehicle = {r.vehicle_id: r for r in plan.routes}
-    statuses = dict(session.execute(select(Courier.id, Courier.status).where(Courier.id.in_(couriers))).all())
     become: dict[CourierStatus, list[uuid.UUID]] = {}
+    route_rows: list[dict[str, object]] = []
     for courier, route in routes.items():
         sequence = [(o, k, loc) for _, o, k, loc in sorted(after.get(courier, []), key=lambda t: t[0])]
         solved = by_vehicle.get(str(courier))
-        if solved is not None:
-            route.travel_s, route.distance_m = solved.travel_s, solved.distance_m
+        travel = (solved.travel_s, solved.distance_m) if solved is not None else (route.travel_s, route.distance_m)
+        version, updated_at = route.version, route.updated_at
         if sequence != before.get(courier, []):
-            route.version += 1
-            route.updated_at = now
-            after_commit.to_courier(session, courier, {"type": "route", "version": route.version})
-        status = statuses.get(courier)
-        if status in ON_SHIFT:
+            version, updated_at = version + 1, now
+            after_commit.to_courier(session, courier, {"type": "route", "version": version})
+        if (version, *travel) != (route.version, route.travel_s, route.distance_m):
+            # Only routes that changed are written (most keep their plan from one cycle to the next).
+            route_rows.append(
+                {
+                    "id": route.id,
+                    "version": version,
+                    "travel_s": travel[0],
+                    "distance_m": travel[1],
+                    "updated_at": updated_at,
+                }
+            )
+        if route.status in ON_SHIFT:
             busy = CourierStatus.on_route if sequence else CourierStatus.available
-            if status is not busy:
+            if route.status is not busy:
                 become.setdefault(busy, []).append(courier)
+    update_rows(
+        session,
+        CourierRoute.__table__,  # type: ignore[arg-type]
+        route_rows,
+        keys=["id"],
+        values=["version", "travel_s", "distance_m", "updated_at"],
+    )
+    if route_rows:
+        # As for stops: route objects a caller loaded must not keep the old version.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, CourierRoute):
+                session.expire(obj)
     for status, ids in become.items():
         session.execute(update(Courier).where(Courier.id.in_(ids)).values(status=status))
     session.flush()
