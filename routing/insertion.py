@@ -145,6 +145,11 @@ class _Insertion:
         singles = [s for s in shipments if s.id not in grouped]
         self.units: list[tuple[Shipment, ...]] = [(s,) for s in singles] + groups
         self.single = Units.of(problem, singles)
+        # Each part of a group priced as if alone: where one part alone does not fit, the group
+        # does not either, and that is found for a route at once instead of walk by walk.
+        parts = [s for g in groups for s in g]
+        self.parts = Units.of(problem, parts)
+        self.part_rows = {s.id: i for i, s in enumerate(parts)}
         self.n_single = len(singles)
         self.with_pickup = self.single.pickup >= 0
         count, n_vehicles = len(self.units), len(self.vehicles)
@@ -243,6 +248,14 @@ class _Insertion:
             self.costs[r] = walk(problem, vehicle, route).cost
         unit = self.units[u]
         state = self.states[r]
+        rows = np.asarray([self.part_rows[s.id] for s in unit], dtype=np.int64)
+        none = np.zeros(len(rows))
+        alone = self.parts.pickup[rows] >= 0
+        if (alone.any() and not np.isfinite(state.pickup_delivery(self.parts, rows[alone], none[alone])[0]).all()) or (
+            (~alone).any() and not np.isfinite(state.delivery(self.parts, rows[~alone], none[~alone])[0]).all()
+        ):
+            self.best[u, r] = np.inf
+            return
         demand = np.sum([s.demand for s in unit], axis=0)
         fits = np.all(state.peak + demand <= state.capacity, axis=-1)
         # Deliveries with the tightest max ride first: the parts share a door as a rule.
