@@ -43,6 +43,7 @@ _QUERY_CELLS: Final = 8_000_000  # float64 cells of the source-chunk × node wor
 _CANDIDATE_SHARE: Final = 0.4  # each round prices this share of the nodes, fewest paths through first
 _ELIGIBLE_SHARE: Final = 0.3  # besides local minima, contract candidates among this lower-priority share
 _EXTRA_PICKS: Final = 1
+_LEVEL_SWEEP_PER_BUCKET: Final = 4  # see Hierarchy._query
 
 
 def _dedupe(src: IntArray, dst: IntArray, w: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -90,7 +91,9 @@ def _exact_witness(n: int, src: IntArray, dst: IntArray, w: IntArray, cu: IntArr
 
 
 Edges = tuple[IntArray, IntArray, IntArray]  # src, dst, weight
-_Bucket = tuple[IntArray, IntArray, FloatArray]  # heads, tails, weights (as a column)
+# heads, tails, weights (as a column), and for a level-at-a-time sweep where each head's edges start
+_Bucket = tuple[IntArray, IntArray, FloatArray, IntArray]
+_NO_SEGMENTS: Final = np.zeros(0, dtype=np.int64)
 
 
 def _pairs(
@@ -304,9 +307,15 @@ class Hierarchy:
         return mirror
 
     @staticmethod
-    def _query(side: _Side, sources: IntArray, targets: IntArray) -> FloatArray:
+    def _query(side: _Side, sources: IntArray, targets: IntArray, *, by_level: bool | None = None) -> FloatArray:
         out = np.full((len(sources), len(targets)), np.inf)
-        nodes, buckets, target_rows = side.sweep_plan(targets)
+        # Few sources (a few new rows or columns of a cached matrix): the sweep's ~1,000 buckets
+        # cost their per-call overhead, not their work; a level at a time (~50 levels, a
+        # segmented minimum each) is then faster. Many sources: buckets (reduceat costs more per
+        # cell). Measured crossover: about 4 sources per bucket of a level (bike ~60, car ~25).
+        if by_level is None:
+            by_level = len(sources) <= _LEVEL_SWEEP_PER_BUCKET * side.buckets_per_level
+        nodes, buckets, target_rows = side.level_plan(targets) if by_level else side.sweep_plan(targets)
         # Upward searches only reach the union of the sources' upward spaces (a few percent of a
         # city): search that subgraph, since scipy's Dijkstra costs O(graph) per source to set up.
         climb = np.flatnonzero(np.isfinite(dijkstra(side.search, indices=sources, min_only=True)))
@@ -319,11 +328,19 @@ class Hierarchy:
             block = starts[a : a + chunk]
             dist = np.full((len(nodes), len(block)), np.inf)  # node-major: gathers read whole rows
             dist[shared] = dijkstra(subgraph, indices=block)[:, at[shared]].T
-            for heads, tails, weights in buckets:
-                arriving = dist[tails]
-                arriving += weights
-                np.minimum(arriving, dist[heads], out=arriving)
-                dist[heads] = arriving
+            if by_level:
+                for heads, tails, weights, segments in buckets:  # heads unique per level
+                    arriving = dist[tails]
+                    arriving += weights
+                    best = np.minimum.reduceat(arriving, segments, axis=0)
+                    np.minimum(best, dist[heads], out=best)
+                    dist[heads] = best
+            else:
+                for heads, tails, weights, _ in buckets:
+                    arriving = dist[tails]
+                    arriving += weights
+                    np.minimum(arriving, dist[heads], out=arriving)
+                    dist[heads] = arriving
             out[a : a + chunk] = dist[target_rows].T
         return out
 
@@ -339,6 +356,7 @@ class _Side:
     head: IntArray
     weight: FloatArray
     level: IntArray
+    buckets_per_level: float = field(init=False)  # of the whole sweep: see Hierarchy._query
 
     def __post_init__(self) -> None:
         # The sweep's edge order, once for the whole graph: within a level, the k-th incoming edge
@@ -352,7 +370,13 @@ class _Side:
         object.__setattr__(self, "_order", order)
         key = np.stack([head_level[order], rank[order]])
         bucket = np.r_[0, np.cumsum((key[:, 1:] != key[:, :-1]).any(axis=0))] if len(order) else order
+        if len(order) == 0:
+            object.__setattr__(self, "_bucket", bucket)
+            object.__setattr__(self, "buckets_per_level", 1.0)
+            return
         object.__setattr__(self, "_bucket", bucket)  # bucket number of each edge in that order
+        levels = len(np.unique(head_level))  # 0 on a graph without edges
+        object.__setattr__(self, "buckets_per_level", (int(bucket[-1]) + 1) / levels if levels else 1.0)
 
     def sweep_plan(self, targets: IntArray) -> tuple[IntArray, list[_Bucket], IntArray]:
         """The nodes that can reach a target in the sweep, and the sweep over them as buckets.
@@ -360,11 +384,7 @@ class _Side:
         Heads are unique in a bucket, so a plain gather/min/scatter is exact (and much faster
         than `minimum.reduceat`).
         """
-        n = len(self.level)
-        reach = dijkstra(self.reach, indices=targets, unweighted=True, min_only=True)
-        nodes = np.flatnonzero(np.isfinite(reach)).astype(np.int64)
-        local = np.full(n, -1, dtype=np.int64)
-        local[nodes] = np.arange(len(nodes))
+        nodes, local = self._reachable(targets)
         order: IntArray = self.__dict__["_order"]
         kept = local[self.head[order]] >= 0  # a kept head's tails reach the target too
         edges = order[kept]
@@ -372,8 +392,33 @@ class _Side:
         bounds = np.r_[0, np.flatnonzero(bucket[1:] != bucket[:-1]) + 1, len(edges)].tolist()
         heads, tails, weights = local[self.head[edges]], local[self.tail[edges]], self.weight[edges, None]
         # Slices, not np.split: a query has ~1,000 buckets and split's per-piece cost showed.
-        buckets = [(heads[a:b], tails[a:b], weights[a:b]) for a, b in pairwise(bounds)]
+        buckets = [(heads[a:b], tails[a:b], weights[a:b], _NO_SEGMENTS) for a, b in pairwise(bounds)]
         return nodes, buckets, local[targets]
+
+    def level_plan(self, targets: IntArray) -> tuple[IntArray, list[_Bucket], IntArray]:
+        """The same sweep a level at a time: per level its edges by head (the stored order), the
+        distinct heads, and where each head's edges start (for `minimum.reduceat`)."""
+        nodes, local = self._reachable(targets)
+        edges = np.flatnonzero(local[self.head] >= 0)
+        heads, tails, weights = local[self.head[edges]], local[self.tail[edges]], self.weight[edges, None]
+        level = self.level[self.head[edges]]
+        cuts = np.flatnonzero(level[1:] != level[:-1]) + 1
+        bounds = np.r_[0, cuts, len(edges)].tolist()
+        buckets = []
+        for a, b in pairwise(bounds):
+            if a == b:  # no edges at all
+                continue
+            first = np.flatnonzero(np.r_[True, heads[a + 1 : b] != heads[a : b - 1]])
+            buckets.append((heads[a:b][first], tails[a:b], weights[a:b], first))
+        return nodes, buckets, local[targets]
+
+    def _reachable(self, targets: IntArray) -> tuple[IntArray, IntArray]:
+        """The nodes that can reach a target in the sweep, and their local numbers (-1: not)."""
+        reach = dijkstra(self.reach, indices=targets, unweighted=True, min_only=True)
+        nodes = np.flatnonzero(np.isfinite(reach)).astype(np.int64)
+        local = np.full(len(self.level), -1, dtype=np.int64)
+        local[nodes] = np.arange(len(nodes))
+        return nodes, local
 
 
 def build_hierarchy(n: int, src: IntArray, dst: IntArray, weight: IntArray) -> Hierarchy:

@@ -62,16 +62,18 @@ def test_hierarchy_equals_dijkstra_on_random_graphs(
 def test_searching_from_the_targets_gives_what_searching_from_the_sources_gives(
     graph: tuple[int, np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
 ) -> None:
-    """many_to_many searches from the smaller side; each side alone must equal Dijkstra."""
+    """many_to_many searches from the smaller side and sweeps by buckets or by levels; each
+    combination alone must equal Dijkstra."""
     n, src, dst, w = graph
     hierarchy = build_hierarchy(n, src, dst, w)
     expected = _dijkstra(n, src, dst, w)
     some = st.lists(st.integers(0, n - 1), min_size=1, max_size=n)
     sources, targets = (np.array(data.draw(some), dtype=np.int64) for _ in range(2))
-    forward = hierarchy._query(hierarchy._forward(), sources, targets)
-    backward = hierarchy._query(hierarchy._mirror(), targets, sources).T
-    assert np.array_equal(forward, expected[np.ix_(sources, targets)])
-    assert np.array_equal(backward, expected[np.ix_(sources, targets)])
+    for by_level in (False, True):  # bucket by bucket, or a level at a time
+        forward = hierarchy._query(hierarchy._forward(), sources, targets, by_level=by_level)
+        backward = hierarchy._query(hierarchy._mirror(), targets, sources, by_level=by_level).T
+        assert np.array_equal(forward, expected[np.ix_(sources, targets)])
+        assert np.array_equal(backward, expected[np.ix_(sources, targets)])
 
 
 def test_a_few_columns_on_a_city_are_searched_from_the_targets() -> None:
@@ -83,6 +85,9 @@ def test_a_few_columns_on_a_city_are_searched_from_the_targets() -> None:
     cols = rng.choice(routable.node_count, 7, replace=False).astype(np.int64)
     plain = routable.weights(rows, cols, use_hierarchy=False)
     assert np.array_equal(routable.hierarchy.many_to_many(rows, cols), plain)  # mirrored: 7 searches
+    forward = routable.hierarchy._forward()
+    for by_level in (False, True):
+        assert np.array_equal(routable.hierarchy._query(forward, rows, cols, by_level=by_level), plain)
     assert np.array_equal(
         routable.hierarchy.many_to_many(cols, rows), routable.weights(cols, rows, use_hierarchy=False)
     )
