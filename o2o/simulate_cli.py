@@ -105,8 +105,11 @@ def command(
         tail_s=tail * 60.0,
     )
     # `kill` (SIGTERM) unwinds like Ctrl-C, so the run's databases are dropped on the way out.
-    signal.signal(signal.SIGTERM, _exit_on_term)
-    results = runs(request, _progress_display)
+    previous = signal.signal(signal.SIGTERM, _exit_on_term)
+    try:
+        results = runs(request, _progress_display)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print(results)
     document: dict[str, Any] = (
         results[0].contract() if len(results) == 1 else {"runs": {r.options.policy: r.contract() for r in results}}

@@ -25,6 +25,7 @@ from simulations.world import CourierPlan
 Process = Generator[simpy.Event, Any, None]
 IDLE_WAIT_S = 900  # an idle courier looks at the app at least this often (updates are pushed)
 STORE_POLL_S = 120  # waiting at the counter for the bags: look at the app at least this often
+MIN_CHUNK_S = 2.0
 RETRY_S = 20  # a pick-up refused although the bags are here: try again this often
 PICKUP_SERVICE_S = 60
 DOOR_SERVICE_S = 90
@@ -37,6 +38,7 @@ class Rider:
         self.sim, self.plan, self.streets = sim, plan, streets
         self.ping_every_s, self.chunk_s = ping_every_s, chunk_s
         self.position = Point(*plan.home)
+        self.base = Point(*plan.base)
         self.record = sim.records.courier(plan.courier_id)
         self.rng = sim.stream(f"courier:{plan.number}")
         self.waker: simpy.Event | None = None
@@ -69,6 +71,11 @@ class Rider:
                 break
             if self._break_due():
                 yield from self._take_break()
+                continue
+            if self.position != self.base:
+                # Back to the store they are based at, where the next orders are packed; a new
+                # route (the app's update) turns them round on the way.
+                yield from self._ride(self.base, None, interruptible=True)
                 continue
             self.waker = env.event()
             yield self.waker | env.timeout(self._idle_s())
@@ -155,25 +162,38 @@ class Rider:
 
     # -- riding and pinging ------------------------------------------------------------------
 
-    def _ride(self, target: Point, kind: StopKind) -> Process:
+    def _ride(self, target: Point, kind: StopKind | None, *, interruptible: bool = False) -> Process:
+        """Ride to `target` (a stop of `kind`, or back to base), pinging along the way; an
+        `interruptible` ride stops where the courier is when the app wakes them."""
         if target == self.position:
             return
+        env = self.sim.env
         leg = self.streets.leg(self.position, target, self.plan.kind.value, speed=self.sim.speed, rng=self.rng)
-        self.record.metres += leg.metres
-        if kind is StopKind.pickup:
-            self.record.metres_to_store += leg.metres
-            self.record.store_visits += 1
-        elif kind is StopKind.dropoff:
-            self.record.metres_to_door += leg.metres
-        done = 0.0
-        while done < leg.seconds:
+        done, woken = 0.0, False
+        while done < leg.seconds and not woken:
             step = min(self.chunk_s, leg.seconds - done)
-            yield self.sim.env.timeout(step)
+            if leg.seconds - done - step < MIN_CHUNK_S:
+                step = leg.seconds - done  # no sliver of a chunk: the app sends at most a fix a second
+            if interruptible:
+                began, waker = env.now, env.event()
+                self.waker = waker
+                yield waker | env.timeout(step)
+                self.waker = None
+                woken, step = waker.triggered, min(step, env.now - began)
+            else:
+                yield env.timeout(step)
             fixes = self._fixes(leg, done, done + step)
             done += step
             with self.sim.step() as session:
                 self._ping(session, fixes)
-        self.position = target
+        metres = leg.metres * (min(1.0, done / leg.seconds) if leg.seconds > 0 else 1.0)
+        self.record.metres += metres
+        if kind is StopKind.pickup:
+            self.record.metres_to_store += metres
+            self.record.store_visits += 1
+        elif kind is StopKind.dropoff:
+            self.record.metres_to_door += metres
+        self.position = target if done >= leg.seconds else leg.at(done / leg.seconds)
 
     def _fixes(self, leg: Leg, start: float, end: float) -> list[tuple[datetime, Point]]:
         """GPS fixes every `ping_every_s` over the piece of the leg just ridden (the app batches them)."""
@@ -188,8 +208,9 @@ class Rider:
 
     def _ping(self, session: Session, fixes: list[tuple[datetime, Point]]) -> None:
         batch = [PingIn(lat=p.lat, lon=p.lon, accuracy_m=8.0, ts=at) for at, p in fixes]
-        pings.record(session, user_id=self.plan.user_id, pings=batch)
-        self.sim.records.pings += len(batch)
+        result = pings.record(session, user_id=self.plan.user_id, pings=batch)
+        self.sim.records.pings += result.accepted
+        self.sim.records.pings_dropped += sum(result.dropped.values())
 
     # -- shift -------------------------------------------------------------------------------
 

@@ -38,9 +38,9 @@ class Placed:
 class Customers:
     def __init__(self, sim: Sim, world: World, on_placed: Callable[[Placed], None]) -> None:
         self.sim, self.world, self.on_placed = sim, world, on_placed
-        rng = self.rng = sim.stream("customers")
+        self.rng = sim.stream("customers")
         # Neighbourhoods are the stores' surroundings, some much busier than others.
-        self.density = [rng.lognormvariate(0, 0.6) for _ in world.stores]
+        self.density = [world.shares[store.id] for store in world.stores]
         self.per_weight = sim.scenario.orders / self._weight_integral()
         self.count = 0
 

@@ -74,6 +74,7 @@ def compute(records: Records, *, placed_before_s: float) -> dict[str, Any]:
         "rerouted": records.rerouted,
         "transfers_received": records.transfers_received,
         "pings": records.pings,
+        "pings_dropped": records.pings_dropped,
         "courier_hours": round(shift_h, 2),
         # Where the kilometres go, and how much batching there is (orders carried per store visit).
         "km_to_store_per_order": round(km_to_store / len(delivered), 3) if delivered else 0.0,

@@ -74,7 +74,8 @@ class Records:
     late_pick_wait_s: float = 0.0
     reservation_expiries: int = 0
     transfers_received: int = 0
-    pings: int = 0
+    pings: int = 0  # fixes the ping service accepted
+    pings_dropped: int = 0  # and refused (its sanity rules)
     rerouted: int = 0  # open orders of a closed store sent elsewhere
     backlog: dict[str, int] = field(default_factory=dict)  # open orders at the end, by stage
 

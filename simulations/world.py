@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -22,9 +22,11 @@ from dispatch import couriers as fleet
 from dispatch import shifts
 from dispatch.fleet_models import Courier, CourierStatus, VehicleKind
 from dispatch.fleet_schemas import ShiftIn, VehicleIn, ZoneIn
+from simulations import rota
 from simulations.scenarios import Scenario, demand_weight
 from stores import service as stores
 from stores.models import CUSTOMER_FACING, Location, LocationKind
+from stores.schemas import LocationUpdate, PickCapacity
 from warehouse import catalogue
 from warehouse.models import TemperatureClass
 
@@ -57,7 +59,8 @@ class CourierPlan:
     vehicle_id: uuid.UUID
     kind: VehicleKind
     zone_id: uuid.UUID
-    home: tuple[float, float]
+    home: tuple[float, float]  # where the shift starts
+    base: tuple[float, float]  # the store an idle courier waits at
     shift_start_s: float
     shift_end_s: float
     takes_break: bool
@@ -74,6 +77,7 @@ class World:
     skus: list[uuid.UUID]  # most popular first
     customers: list[uuid.UUID]
     cold: set[uuid.UUID]  # chilled or frozen: packed in a cold bag
+    shares: dict[uuid.UUID, float]  # each store's share of the orders (simulations.rota)
     couriers: list[CourierPlan] = field(default_factory=list)
 
     def store(self, location_id: uuid.UUID) -> Store | None:
@@ -131,6 +135,8 @@ def build(
             session.add(staff)
             session.flush()
             stores_out.append(_store(m, zone.id, staff.id))
+    shares = rota.demand_shares(stores_out, rng)
+    stores_out = [_rostered(session, store, scenario, shares[store.id]) for store in stores_out]
     customers = [
         User(email=f"customer{n}.{tag}@{SIM_DOMAIN}", password_hash=password_hash, role=Role.customer)
         for n in range(CUSTOMERS)
@@ -138,7 +144,7 @@ def build(
     session.add_all(customers)
     session.flush()
     skus, cold = _catalogue(session, rng)
-    world = World(stores_out, zones, skus, [c.id for c in customers], cold)
+    world = World(stores_out, zones, skus, [c.id for c in customers], cold, shares)
     world.couriers = _couriers(session, scenario, rng, world, tag=tag, password_hash=password_hash)
     return world
 
@@ -166,6 +172,19 @@ def _store(loc: Location, zone_id: uuid.UUID, staff_user_id: uuid.UUID) -> Store
     )
 
 
+def _rostered(session: Session, store: Store, scenario: Scenario, share: float) -> Store:
+    """The store with the pickers its expected peak needs (never fewer than it had), written to
+    the store's pick capacity so that checkout's promises count with the same staff."""
+    needed = rota.pickers_needed(
+        scenario, share, seconds_per_line=store.seconds_per_line, pack_seconds=store.pack_seconds
+    )
+    if needed <= store.staff:
+        return store
+    capacity = PickCapacity(staff=needed, seconds_per_line=store.seconds_per_line, pack_seconds=store.pack_seconds)
+    stores.update_location(session, location_id=store.id, data=LocationUpdate(pick_capacity=capacity))
+    return replace(store, staff=needed)
+
+
 def _catalogue(session: Session, rng: random.Random) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
     ids: list[uuid.UUID] = []
     cold: set[uuid.UUID] = set()
@@ -184,17 +203,11 @@ def _catalogue(session: Session, rng: random.Random) -> tuple[list[uuid.UUID], s
 def _couriers(
     session: Session, scenario: Scenario, rng: random.Random, world: World, *, tag: str, password_hash: str
 ) -> list[CourierPlan]:
-    """Couriers spread over the zones by their store count, each with a vehicle and a planned shift."""
-    zone_stores: dict[uuid.UUID, list[Store]] = defaultdict(list)
-    for store in world.stores:
-        zone_stores[store.zone_id].append(store)
-    # Stores interleaved across zones, so that couriers taken round-robin from this list spread
-    # over the zones in proportion to their stores, however few couriers there are.
-    rank = {s.id: i / len(zone_stores[s.zone_id]) for members in zone_stores.values() for i, s in enumerate(members)}
-    homes = sorted(world.stores, key=lambda s: (rank[s.id], s.code))
+    """Couriers based at stores in proportion to their expected orders (simulations.rota), each
+    with a vehicle and a planned shift."""
+    homes = rota.courier_homes(world.stores, world.shares, scenario.couriers)
     plans = []
-    for n in range(scenario.couriers):
-        home = homes[n % len(homes)]
+    for n, home in enumerate(homes):
         kind, units, kg, cold = _vehicle(rng)
         user = User(
             email=f"courier{n}.{tag}@{SIM_DOMAIN}",
@@ -238,6 +251,7 @@ def _couriers(
                 kind=kind,
                 zone_id=home.zone_id,
                 home=(home.lat + rng.uniform(-0.004, 0.004), home.lon + rng.uniform(-0.006, 0.006)),
+                base=(home.lat, home.lon),
                 shift_start_s=start_s,
                 shift_end_s=end_s,
                 takes_break=end_s - start_s > 4 * 3600 and rng.random() < scenario.break_share,

@@ -52,6 +52,7 @@ def test_a_run_goes_through_the_real_services(simulate, committed_db) -> None:
     assert _scalar(committed_db, "SELECT count(*) FROM stock_levels WHERE on_hand < 0 OR reserved > on_hand") == 0
     # Couriers pinged their way along: positions were stored by the ping service.
     assert _scalar(committed_db, "SELECT count(*) FROM courier_positions") == records.pings > 0
+    assert records.pings_dropped == 0  # the simulated app sends only fixes the service accepts
     # Virtual time: every order was placed on the scenario's day, not today.
     assert _scalar(committed_db, "SELECT count(*) FROM orders WHERE placed_at::date <> DATE '2026-06-03'") == 0
 
