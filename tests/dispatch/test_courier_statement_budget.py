@@ -25,7 +25,7 @@ def _statements(session: Session) -> Iterator[list[str]]:
     seen: list[str] = []
     conn = session.connection()
 
-    def _record(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+    def _record(_conn, _cursor, statement, *_rest) -> None:
         seen.append(" ".join(statement.split()))
 
     event.listen(conn, "before_cursor_execute", _record)
@@ -40,7 +40,7 @@ def fleet(db_session) -> fw.Fleet:
     return fw.build(db_session)
 
 
-def _two_assigned(db_session, fleet):  # type: ignore[no-untyped-def]
+def _two_assigned(db_session, fleet):
     courier = fw.add_courier(db_session, fleet, units=8)
     oids = [fw.order(db_session, fleet, lat=52.524 + 0.001 * i, lon=13.404) for i in range(2)]
     for oid in oids:

@@ -26,7 +26,7 @@ def _statements(session: Session) -> Iterator[list[str]]:
     seen: list[str] = []
     conn = session.connection()
 
-    def _record(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+    def _record(_conn, _cursor, statement, *_rest) -> None:
         seen.append(statement)
 
     event.listen(conn, "before_cursor_execute", _record)
