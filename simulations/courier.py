@@ -179,13 +179,16 @@ class Rider:
                 self.waker = waker
                 yield waker | env.timeout(step)
                 self.waker = None
-                woken, step = waker.triggered, min(step, env.now - began)
+                woken = waker.triggered
+                if woken:  # (not otherwise: now − began can fall a hair short of step in floats)
+                    step = min(step, env.now - began)
             else:
                 yield env.timeout(step)
             fixes = self._fixes(leg, done, done + step)
             done += step
-            with self.sim.step() as session:
-                self._ping(session, fixes)
+            if step >= 1.0:  # turned round at once: nothing new to report
+                with self.sim.step() as session:
+                    self._ping(session, fixes)
         metres = leg.metres * (min(1.0, done / leg.seconds) if leg.seconds > 0 else 1.0)
         self.record.metres += metres
         if kind is StopKind.pickup:
@@ -200,7 +203,7 @@ class Rider:
         now = self.sim.now()
         fixes = []
         t = start + self.ping_every_s
-        while t < end:
+        while t < end - 1.0:  # the service takes at most a fix a second
             fixes.append((now - timedelta(seconds=end - t), leg.at(t / leg.seconds)))
             t += self.ping_every_s
         fixes.append((now, leg.at(end / leg.seconds)))
