@@ -101,6 +101,13 @@ def enqueue_after_commit(session: Session, signature: Signature[Any]) -> None:
     pending.append(signature)
 
 
+def take_pending(session: Session) -> list[Signature[Any]]:
+    """Remove and return the tasks the transaction queued for after commit: a caller that runs
+    them its own way (the city simulation, in virtual time) takes them before committing."""
+    taken: list[Signature[Any]] = session.info.pop(_PENDING_KEY, [])
+    return taken
+
+
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
     for signature in session.info.pop(_PENDING_KEY, []):

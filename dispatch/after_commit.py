@@ -92,6 +92,12 @@ def _pending(session: Session) -> list[tuple[str, str, str | None, str | None]]:
     return pending
 
 
+def couriers_messaged(session: Session) -> set[uuid.UUID]:
+    """Couriers the transaction has queued an app message for (they are sent after commit)."""
+    prefix = COURIER_CHANNEL.split("{", 1)[0]
+    return {uuid.UUID(entry[0][len(prefix) :]) for entry in _pending(session) if entry[0].startswith(prefix)}
+
+
 def _json(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), default=str)
 

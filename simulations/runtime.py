@@ -22,14 +22,12 @@ import simpy
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from core.celery_app import _PENDING_KEY as CELERY_PENDING_KEY
+from core.celery_app import take_pending
 from core.db import new_session
-from dispatch.after_commit import _PUBLISH_KEY, COURIER_CHANNEL, RUN_CYCLE_TASK
+from dispatch.after_commit import RUN_CYCLE_TASK, couriers_messaged
 from simulations.records import Records
 from simulations.scenarios import Scenario
 from warehouse.replenishment import REPLENISH_TASK
-
-_COURIER_PREFIX = COURIER_CHANNEL.split("{", 1)[0]
 
 
 @dataclass
@@ -83,8 +81,8 @@ class Sim:
         session = new_session(self.engine)
         try:
             yield session
-            tasks = session.info.pop(CELERY_PENDING_KEY, [])
-            couriers = _courier_messages(session.info.get(_PUBLISH_KEY, []))
+            tasks = take_pending(session)
+            couriers = couriers_messaged(session)
             session.commit()
         except BaseException:
             session.rollback()
@@ -107,9 +105,3 @@ class Sim:
                     self.replenish_queue.append(location)
         if couriers:
             self.on_courier_messages(couriers)
-
-
-def _courier_messages(pending: list[tuple[str, ...]]) -> set[uuid.UUID]:
-    """Couriers a committed transaction sent an app message to (entries start with the channel)."""
-    channels = (entry[0] for entry in pending)
-    return {uuid.UUID(c[len(_COURIER_PREFIX) :]) for c in channels if c.startswith(_COURIER_PREFIX)}

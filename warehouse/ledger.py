@@ -14,8 +14,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -133,20 +134,7 @@ def move(
         session.execute(_UPSERT_LEVEL, {"loc": location_id, "sku": sku_id})
     row = session.execute(_GUARDED_UPDATE, params).one_or_none()
     if row is None:
-        exists = session.execute(
-            text("SELECT on_hand, reserved FROM stock_levels WHERE location_id = :loc AND sku_id = :sku"),
-            {"loc": location_id, "sku": sku_id},
-        ).one_or_none()
-        if exists is None:
-            raise UnknownStockLevel("This location does not stock this SKU.", sku_id=str(sku_id))
-        raise InsufficientStock(
-            "Not enough stock for this movement.",
-            sku_id=str(sku_id),
-            location_id=str(location_id),
-            on_hand=exists.on_hand,
-            reserved=exists.reserved,
-            available=exists.on_hand - exists.reserved,
-        )
+        raise _short(location_id, sku_id, _level(session, location_id, sku_id))
     session.execute(
         _INSERT_MOVEMENT,
         {
@@ -199,19 +187,29 @@ def _refuse(session: Session, movements: Sequence[Movement]) -> None:
         dh, dr = net.get((m.location_id, m.sku_id), (0, 0))
         net[(m.location_id, m.sku_id)] = (dh + m.on_hand_delta, dr + m.reserved_delta)
     for (location_id, sku_id), (dh, dr) in sorted(net.items()):
-        found = session.execute(
-            text("SELECT on_hand, reserved FROM stock_levels WHERE location_id = :loc AND sku_id = :sku"),
-            {"loc": location_id, "sku": sku_id},
-        ).one_or_none()
-        if found is None:
-            raise UnknownStockLevel("This location does not stock this SKU.", sku_id=str(sku_id))
+        found = _level(session, location_id, sku_id)
         if found.reserved + dr < 0 or found.on_hand + dh < found.reserved + dr:
-            raise InsufficientStock(
-                "Not enough stock for this movement.",
-                sku_id=str(sku_id),
-                location_id=str(location_id),
-                on_hand=found.on_hand,
-                reserved=found.reserved,
-                available=found.on_hand - found.reserved,
-            )
+            raise _short(location_id, sku_id, found)
     raise InsufficientStock("Not enough stock for these movements.")  # a level changed meanwhile
+
+
+def _level(session: Session, location_id: uuid.UUID, sku_id: uuid.UUID) -> Row[Any]:
+    """The level as it stands (to explain a refused movement); UnknownStockLevel if there is none."""
+    found = session.execute(
+        text("SELECT on_hand, reserved FROM stock_levels WHERE location_id = :loc AND sku_id = :sku"),
+        {"loc": location_id, "sku": sku_id},
+    ).one_or_none()
+    if found is None:
+        raise UnknownStockLevel("This location does not stock this SKU.", sku_id=str(sku_id))
+    return found
+
+
+def _short(location_id: uuid.UUID, sku_id: uuid.UUID, level: Row[Any]) -> InsufficientStock:
+    return InsufficientStock(
+        "Not enough stock for this movement.",
+        sku_id=str(sku_id),
+        location_id=str(location_id),
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        available=level.on_hand - level.reserved,
+    )

@@ -15,23 +15,17 @@ from core.errors import DomainError
 from dispatch import picking
 from dispatch.models import Order, OrderLine
 from dispatch.schemas import LinePickIn, PackIn, PickLineIn, PickTicket, SubstituteIn
-from tests.dispatch.world import World, build, events_of, level
-from tests.factories import place_order, stock
+from tests.dispatch.world import World, events_of, level, order_at, stocked
 from tests.warehouse.stock_checks import assert_stock_invariants
 from warehouse.models import StockMovement
 
 
 @pytest.fixture
 def w(db_session) -> World:
-    world = build(db_session)
-    for sku in (world.milk, world.bread, world.eggs, world.ice):
-        stock(db_session, world.near, sku, 20)
-    return world
+    return stocked(db_session)
 
 
-def _order(db_session, w: World, *lines, substitution="refund") -> uuid.UUID:
-    body = place_order(db_session, customer=w.customer, lines=list(lines), substitution=substitution)
-    return uuid.UUID(body["id"])
+_order = order_at
 
 
 def _at_near(w: World, order_id: uuid.UUID) -> dict[str, uuid.UUID]:

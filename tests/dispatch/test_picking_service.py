@@ -15,7 +15,7 @@ from dispatch import picking
 from dispatch import repository as dispatch_repo
 from dispatch.models import Order
 from dispatch.schemas import PackIn, PickLineIn, SubstituteIn
-from tests.dispatch.world import World, build, events_of, level
+from tests.dispatch.world import World, events_of, level, order_at, stocked
 from tests.factories import create_sku, place_order, stock
 from tests.warehouse.stock_checks import assert_stock_invariants
 from warehouse.models import MovementKind, StockMovement
@@ -23,15 +23,10 @@ from warehouse.models import MovementKind, StockMovement
 
 @pytest.fixture
 def w(db_session) -> World:
-    world = build(db_session)
-    for sku in (world.milk, world.bread, world.eggs, world.ice):
-        stock(db_session, world.near, sku, 20)
-    return world
+    return stocked(db_session)
 
 
-def _order(db_session, w: World, *lines, substitution="refund") -> uuid.UUID:
-    body = place_order(db_session, customer=w.customer, lines=list(lines), substitution=substitution)
-    return uuid.UUID(body["id"])
+_order = order_at
 
 
 def _sub_state(line: Any) -> str:

@@ -4,6 +4,7 @@ covering it; a few SKUs; two customers; staff at each store."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from core.auth.models import Role, User
 from core.events import OutboxEvent
 from stores.models import Location, LocationKind
-from tests.factories import auth_headers, create_category, create_location, create_sku, create_user
+from tests.factories import auth_headers, create_category, create_location, create_sku, create_user, place_order, stock
 from warehouse.models import Sku, StockLevel, TemperatureClass
 
 DOOR = {"lat": 52.52, "lon": 13.405}
@@ -79,3 +80,17 @@ def events_of(session: Session, order_id: str) -> list[str]:
 
 def count(session: Session, model: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def stocked(session: Session) -> World:
+    """The world with 20 of each of its SKUs at the near store (the picking tests' start)."""
+    world = build(session)
+    for sku in (world.milk, world.bread, world.eggs, world.ice):
+        stock(session, world.near, sku, 20)
+    return world
+
+
+def order_at(session: Session, w: World, *lines: tuple[Any, int], substitution: str = "refund") -> uuid.UUID:
+    """A placed order of `lines` ((sku, qty) pairs) by the world's customer."""
+    body = place_order(session, customer=w.customer, lines=list(lines), substitution=substitution)
+    return uuid.UUID(body["id"])
