@@ -4,13 +4,10 @@ a stop event locks its rows in two reads. Budgets, not wall-clock times."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from core import clock
 from dispatch import cycle, pings, routes, stop_events
@@ -18,21 +15,7 @@ from dispatch.fleet_schemas import DeliveredIn, PingIn
 from dispatch.pins import delivery_pin
 from dispatch.route_models import RouteStop, StopKind
 from tests.dispatch import fleet_world as fw
-
-
-@contextmanager
-def _statements(session: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-    conn = session.connection()
-
-    def _record(_conn, _cursor, statement, *_rest) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(conn, "before_cursor_execute", _record)
-    try:
-        yield seen
-    finally:
-        event.remove(conn, "before_cursor_execute", _record)
+from tests.sql_statements import statements
 
 
 @pytest.fixture
@@ -56,7 +39,7 @@ def _two_assigned(db_session, fleet):
 
 def test_the_route_is_one_statement_with_the_same_answer(db_session, fleet) -> None:
     user_id, _oids, stops = _two_assigned(db_session, fleet)
-    with _statements(db_session) as seen:
+    with statements(db_session) as seen:
         route = routes.my_route(db_session, user_id=user_id)
     assert len(seen) == 1
     assert {s.id for s in route.stops} == set(stops.values())
@@ -70,10 +53,10 @@ def test_stop_events_and_a_ping_batch_stay_within_their_budgets(db_session, flee
     budgets: dict[str, int] = {}
     for oid in oids:
         pickup = stops[(oid, StopKind.pickup)]
-        with _statements(db_session) as seen:
+        with statements(db_session) as seen:
             stop_events.arrive(db_session, user_id=user_id, stop_id=pickup)
         budgets["arrive"] = len(seen)
-        with _statements(db_session) as seen:
+        with statements(db_session) as seen:
             stop_events.picked_up(db_session, user_id=user_id, stop_id=pickup, bags=1)
         budgets["picked_up"] = len(seen)
     now = clock.now()
@@ -83,14 +66,14 @@ def test_stop_events_and_a_ping_batch_stay_within_their_budgets(db_session, flee
         )
         for k in range(8)
     ]
-    with _statements(db_session) as seen:
+    with statements(db_session) as seen:
         result = pings.record(db_session, user_id=user_id, pings=fixes)
     budgets["pings"] = len(seen)
     assert result.accepted == 8
     assert sum("courier_positions" in s for s in seen) == 1  # the 8 fixes in one INSERT
     assert sum("FROM orders" in s for s in seen) == 1  # carried orders and their stops: one read
     dropoff = stops[(oids[0], StopKind.dropoff)]
-    with _statements(db_session) as seen:
+    with statements(db_session) as seen:
         stop_events.delivered(
             db_session, user_id=user_id, stop_id=dropoff, proof=DeliveredIn(pin=delivery_pin(oids[0]))
         )

@@ -7,13 +7,14 @@ import uuid
 from collections import Counter
 
 import pytest
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 
 from dispatch import cycle
 from dispatch.fleet_models import Courier, CourierStatus
 from dispatch.models import Order, OrderFulfilment, OrderStatus
 from dispatch.route_models import DispatchExplanation, DispatchRun, OrderAssignment, RouteStop, StopKind
 from tests.dispatch import fleet_world as fw
+from tests.sql_statements import statements
 
 DOORS = [(52.525, 13.40), (52.519, 13.415), (52.512, 13.405), (52.528, 13.41), (52.515, 13.398), (52.521, 13.42)]
 
@@ -152,17 +153,8 @@ def test_courier_status_follows_the_route(db_session, fleet) -> None:
 
 def _statements_of_a_cycle(db_session, fleet) -> int:
     """SQL statements (an executemany counts once) that one cycle sends."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append(statement)
-
-    connection = db_session.connection()
-    event.listen(connection, "before_cursor_execute", count)
-    try:
+    with statements(db_session) as seen:
         _run(db_session, fleet)
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
     return len(seen)
 
 

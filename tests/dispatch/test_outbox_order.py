@@ -5,10 +5,8 @@ came from `events.emit`, a state move, a bulk move or the checkout's own pipelin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import events
@@ -17,23 +15,9 @@ from dispatch.models import Order, OrderStatus
 from dispatch.states import transition, transition_many
 from tests.dispatch.world import build
 from tests.factories import place_order, stock
+from tests.sql_statements import statements
 
 S = OrderStatus
-
-
-@contextmanager
-def _statements(session: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-    conn = session.connection()
-
-    def _record(_conn, _cursor, statement, *_rest) -> None:
-        seen.append(statement)
-
-    event.listen(conn, "before_cursor_execute", _record)
-    try:
-        yield seen
-    finally:
-        event.remove(conn, "before_cursor_execute", _record)
 
 
 def _topics_after(session: Session, last_id: int) -> list[str]:
@@ -59,7 +43,7 @@ def _orders(session: Session, n: int) -> list[Order]:
 
 def test_emit_writes_nothing_until_the_flush_which_inserts_every_event_in_one_statement(db_session) -> None:
     before = _last_id(db_session)
-    with _statements(db_session) as seen:
+    with statements(db_session) as seen:
         emitted = [events.emit(db_session, f"test.e{i}", {"i": i}) for i in range(3)]
         assert seen == []
         assert all(e.id is None for e in emitted)
@@ -102,7 +86,7 @@ def test_ids_follow_the_order_of_emission_across_moves_bulk_moves_and_the_checko
 def test_a_bulk_move_leaves_its_events_to_the_next_flush_with_the_others(db_session) -> None:
     orders = _orders(db_session, 2)
     before = _last_id(db_session)
-    with _statements(db_session) as seen:
+    with statements(db_session) as seen:
         transition_many(db_session, orders, S.accepted)
         events.emit(db_session, "test.after", {})
         db_session.flush()

@@ -5,17 +5,17 @@ all or nothing, and a cost that does not grow with the basket. The pick steps ar
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from core.errors import DomainError
 from dispatch import picking
 from dispatch.models import Order, OrderLine
 from dispatch.schemas import LinePickIn, PackIn, PickLineIn, PickTicket, SubstituteIn
 from tests.dispatch.world import World, events_of, level, order_at, stocked
+from tests.sql_statements import statements
 from tests.warehouse.stock_checks import assert_stock_invariants
 from warehouse.models import StockMovement
 
@@ -34,22 +34,6 @@ def _at_near(w: World, order_id: uuid.UUID) -> dict[str, uuid.UUID]:
 
 def _basket(*picks: tuple[int, int]) -> list[LinePickIn]:
     return [LinePickIn(line_no=no, picked=picked) for no, picked in picks]
-
-
-@contextmanager
-def statements(db_session) -> Iterator[list[str]]:
-    """The SQL statements sent while the block runs."""
-    seen: list[str] = []
-    engine = db_session.get_bind().engine
-
-    def count(_conn, _cursor, statement, *_rest) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _ledger(db_session, order_id: uuid.UUID) -> list[tuple[object, ...]]:
