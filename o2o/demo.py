@@ -19,9 +19,9 @@ from o2o.seed import DEMO_PASSWORD
 READY_TIMEOUT_S = 60
 # The live city: a working day at 30× real time (a virtual hour every two minutes), with a
 # fleet small enough that the simulation keeps pace on a 2-core laptop next to API and worker
-# (a twentieth of the day's orders, 16 couriers).
+# (a twentieth of the day's orders, 8 couriers).
 LIVE_ARGS = (
-    *("--live", "--scenario", "city_day", "--scale", "0.05", "--couriers", "16"),
+    *("--live", "--scenario", "city_day", "--scale", "0.05", "--couriers", "8"),
     *("--speed", "30", "--policy", "greedy"),
 )
 PAGES = ("customer", "courier", "staff", "ops")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import sys
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -104,12 +102,7 @@ def command(
         tag=tag,
         tail_s=tail * 60.0,
     )
-    # `kill` (SIGTERM) unwinds like Ctrl-C, so the run's databases are dropped on the way out.
-    previous = signal.signal(signal.SIGTERM, _exit_on_term)
-    try:
-        results = runs(request, _progress_display)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    results = runs(request, _progress_display)
     _print(results)
     document: dict[str, Any] = (
         results[0].contract() if len(results) == 1 else {"runs": {r.options.policy: r.contract() for r in results}}
@@ -123,10 +116,6 @@ def command(
 
     written = write_report(results, folder)
     console.print(f"Report: {written}")
-
-
-def _exit_on_term(_signum: int, _frame: object) -> None:
-    sys.exit(143)
 
 
 def _progress_display(title: str) -> Any:

@@ -33,6 +33,7 @@ from warehouse.models import TemperatureClass
 SIM_DOMAIN = "sim.o2o.example"
 CUSTOMERS = 200
 SHIFT_SLOT_S = 900  # day scenarios: shift middles are drawn per quarter hour
+OPENERS = 8  # one courier in this many starts with the run
 # (kind, share of the fleet, bags, kg, share with a cold box)
 VEHICLES = (("bike", 0.6, 4, 25, 0.5), ("scooter", 0.3, 6, 40, 0.6), ("car", 0.1, 12, 150, 1.0))
 
@@ -232,6 +233,9 @@ def _couriers(
         )
         session.flush()
         start_s, end_s = _shift(scenario, rng)
+        if n < max(1, scenario.couriers // OPENERS):
+            # Someone opens the day (and the live demo's courier login is on shift at once).
+            start_s, end_s = 0.0, end_s - start_s
         shifts.plan_shift(
             session,
             data=ShiftIn(
