@@ -129,6 +129,10 @@ def run_demo(console: Console) -> int:
     from o2o import stack
     from o2o.migrate import upgrade
 
+    # Ctrl-C is how the demo stops. A shell starts background jobs with SIGINT ignored, and
+    # Python then never turns it into KeyboardInterrupt: the demo (and its children) would
+    # outlive the Ctrl-C meant for them.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     settings = get_settings()
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
