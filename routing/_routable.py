@@ -20,7 +20,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from routing._contraction import Hierarchy, build_hierarchy
+from routing._contraction import build_hierarchy
+from routing._hierarchy import Hierarchy
 from routing.profiles import VehicleProfile, directed_edges
 from routing.street_network import StreetNetwork, largest_strong_component
 from routing.travel import EARTH_RADIUS_M, haversine_m

@@ -4,7 +4,7 @@ Built from an OpenStreetMap XML file (`from_osm`) or any `StreetNetwork` (`from_
 `routing.synthetic_city`). Per vehicle profile, it keeps the largest strongly connected part of the
 streets the profile may use (routing._routable), snaps points to its nearest node with a KD-tree,
 and answers many-to-many queries from the unique snapped nodes only: with a contraction hierarchy
-(routing._contraction; exactly equal to Dijkstra, tested) on large graphs that are cached, or
+(routing._contraction, routing._hierarchy; exactly equal to Dijkstra, tested) on large graphs that are cached, or
 with scipy's Dijkstra (engine "auto"; "hierarchy" and "dijkstra" force one).
 
 A point's trip starts with a straight "access" leg to its node at the profile's access speed, so

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
-from routing._contraction import Hierarchy, build_hierarchy
+from routing._contraction import build_hierarchy
+from routing._hierarchy import Hierarchy
 from routing.street_graph import StreetGraph
 from routing.synthetic_city import synthetic_city
 from routing.types import Point
