@@ -223,15 +223,19 @@ class _Side:
         nodes, local = self._reachable(targets)
         edges = np.flatnonzero(local[self.head] >= 0)
         heads, tails, weights = local[self.head[edges]], local[self.tail[edges]], self.weight[edges, None]
-        level = self.level[self.head[edges]]
-        cuts = np.flatnonzero(level[1:] != level[:-1]) + 1
-        bounds = np.r_[0, cuts, len(edges)].tolist()
+        if not len(edges):
+            return nodes, [], local[targets]
+        # Where each head's edges start, and where each level's do (a new level is a new head):
+        # found once over all levels, since per-level numpy calls cost more than their work here.
+        first = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
+        level = self.level[self.head[edges[first]]]
+        level_first = np.flatnonzero(np.r_[True, level[1:] != level[:-1]])
+        bounds = np.r_[first[level_first], len(edges)].tolist()
+        groups = np.r_[level_first, len(first)].tolist()
         buckets = []
-        for a, b in pairwise(bounds):
-            if a == b:  # no edges at all
-                continue
-            first = np.flatnonzero(np.r_[True, heads[a + 1 : b] != heads[a : b - 1]])
-            buckets.append((heads[a:b][first], tails[a:b], weights[a:b], first))
+        for (a, b), (i, j) in zip(pairwise(bounds), pairwise(groups), strict=True):
+            starts = first[i:j]
+            buckets.append((heads[starts], tails[a:b], weights[a:b], starts - a))
         return nodes, buckets, local[targets]
 
     def _reachable(self, targets: IntArray) -> tuple[IntArray, IntArray]:
