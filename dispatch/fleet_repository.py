@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -80,26 +80,34 @@ def current_route(session: Session, courier_id: uuid.UUID) -> CourierRoute | Non
     return route_of_shift(session, shift.id) if shift is not None else None
 
 
+# The statements of a courier's every step (route reads, stop events) are built once, with
+# bound parameters: constructing them and their cache keys anew at each call cost more than
+# PostgreSQL's work on them.
+_ROUTE_VIEW = (
+    select(
+        Courier,
+        select(CourierRoute.version)
+        .join(Shift, Shift.id == CourierRoute.shift_id)
+        .where(Shift.courier_id == Courier.id, Shift.status == ShiftStatus.active)
+        .limit(1)  # at most one active shift (a unique index) and one route per shift
+        .scalar_subquery(),
+        RouteStop,
+        OrderAssignment,
+    )
+    .outerjoin(RouteStop, (RouteStop.courier_id == Courier.id) & RouteStop.status.in_(OPEN_STATUSES))
+    .outerjoin(OrderAssignment, OrderAssignment.order_id == RouteStop.order_id)
+    .where(Courier.user_id == bindparam("user_id"))
+    .order_by(RouteStop.seq)
+)
+
+
 def route_view(
     session: Session, user_id: uuid.UUID
 ) -> tuple[Courier, int | None, list[tuple[RouteStop, OrderAssignment | None]]] | None:
     """The user's courier, the version of their running shift's route and their open stops in
     order, each with its order's assignment: one statement (it was five: courier, shift, route,
     stops, assignments). None when the user has no courier profile."""
-    version = (
-        select(CourierRoute.version)
-        .join(Shift, Shift.id == CourierRoute.shift_id)
-        .where(Shift.courier_id == Courier.id, Shift.status == ShiftStatus.active)
-        .limit(1)  # at most one active shift (a unique index) and one route per shift
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(Courier, version, RouteStop, OrderAssignment)
-        .outerjoin(RouteStop, (RouteStop.courier_id == Courier.id) & RouteStop.status.in_(OPEN_STATUSES))
-        .outerjoin(OrderAssignment, OrderAssignment.order_id == RouteStop.order_id)
-        .where(Courier.user_id == user_id)
-        .order_by(RouteStop.seq)
-    ).all()
+    rows = session.execute(_ROUTE_VIEW, {"user_id": user_id}).all()
     if not rows:
         return None
     stops = [(stop, assignment) for _, _, stop, assignment in rows if stop is not None]
@@ -205,29 +213,40 @@ def delete_open_stops(session: Session, order_ids: Collection[uuid.UUID]) -> Non
         )
 
 
-def lock_order_at_stop(session: Session, *, stop_id: uuid.UUID, courier_id: uuid.UUID) -> Order | None:
-    """The order of `courier_id`'s stop `stop_id`, locked; None when there is no such stop of
-    theirs. One statement where reading the stop, then locking its order took two; the order is
-    still locked before the stop (`lock_stop_and_assignment`), as everywhere else."""
-    of_stop = select(RouteStop.order_id).where(RouteStop.id == stop_id, RouteStop.courier_id == courier_id)
-    return session.scalar(
-        select(Order)
-        .where(Order.id == of_stop.scalar_subquery())
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+def lock_order_at_users_stop(
+    session: Session, *, stop_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Order, uuid.UUID, uuid.UUID] | None:
+    """The order of stop `stop_id`, locked, with the id and zone of the courier it belongs to,
+    if that courier is `user_id`'s; None when there is no such stop of theirs. One statement
+    where reading the courier, then the order through the stop took two; only the order is
+    locked (the courier and the stop are read as of the statement's start, as the subquery of
+    the two-statement version read them), and still before the stop (`lock_stop_and_assignment`),
+    as everywhere else."""
+    row = session.execute(_LOCK_ORDER_AT_USERS_STOP, {"stop_id": stop_id, "user_id": user_id}).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+_LOCK_ORDER_AT_USERS_STOP = (
+    select(Order, Courier.id, Courier.zone_id)
+    .join(RouteStop, RouteStop.order_id == Order.id)
+    .join(Courier, Courier.id == RouteStop.courier_id)
+    .where(RouteStop.id == bindparam("stop_id"), Courier.user_id == bindparam("user_id"))
+    .with_for_update(of=Order)
+    .execution_options(populate_existing=True)
+)
+_LOCK_STOP_AND_ASSIGNMENT = (
+    select(RouteStop, OrderAssignment)
+    .join(OrderAssignment, OrderAssignment.order_id == RouteStop.order_id)
+    .where(RouteStop.id == bindparam("stop_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 def lock_stop_and_assignment(session: Session, stop_id: uuid.UUID) -> tuple[RouteStop, OrderAssignment] | None:
     """The stop and its order's assignment, both locked (stop first: the FROM order is the lock
     order) and read fresh; None when either is gone. One statement where there were two."""
-    row = session.execute(
-        select(RouteStop, OrderAssignment)
-        .join(OrderAssignment, OrderAssignment.order_id == RouteStop.order_id)
-        .where(RouteStop.id == stop_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    row = session.execute(_LOCK_STOP_AND_ASSIGNMENT, {"stop_id": stop_id}).first()
     return None if row is None else (row[0], row[1])
 
 

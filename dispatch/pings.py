@@ -20,16 +20,16 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from core import clock
 from core.geo import GeoPoint, haversine_m
+from dispatch import ping_repository as ping_repo
 from dispatch import tracking
-from dispatch.fleet_models import Courier, CourierPosition
+from dispatch.fleet_errors import NotACourier
 from dispatch.fleet_schemas import PingIn, PingResult
 from dispatch.metrics import PINGS_ACCEPTED, PINGS_DROPPED
-from dispatch.shifts import courier_for
+from dispatch.shifts import NO_COURIER
 
 MAX_FUTURE = timedelta(seconds=30)
 MAX_ACCURACY_M = 100.0
@@ -39,10 +39,12 @@ LIVE_WINDOW = timedelta(minutes=5)
 
 
 def record(session: Session, *, user_id: uuid.UUID, pings: Sequence[PingIn]) -> PingResult:
-    courier = courier_for(session, user_id, lock=True)  # one writer per courier at a time
+    courier = ping_repo.lock_pinger(session, user_id)  # one writer per courier at a time
+    if courier is None:
+        raise NotACourier(NO_COURIER)
     now = clock.now()
     dropped: Counter[str] = Counter()
-    rows: list[dict[str, object]] = []
+    fixes: list[ping_repo.Fix] = []
     last_ts, last_at = courier.last_seen_at, _point(courier.last_lat, courier.last_lon)
     newest_live: tuple[PingIn, datetime] | None = None
     for p in pings:
@@ -52,36 +54,45 @@ def record(session: Session, *, user_id: uuid.UUID, pings: Sequence[PingIn]) -> 
             dropped[reason] += 1
             continue
         live = ts >= now - LIVE_WINDOW
-        rows.append(
-            {
-                "courier_id": courier.id,
-                "ts": ts,
-                "lat": p.lat,
-                "lon": p.lon,
-                "accuracy_m": p.accuracy_m,
-                "speed_mps": p.speed_mps,
-                "heading": p.heading,
-                "broadcast": live,
-                "received_at": now,
-            }
+        # Floats throughout: the driver sends each column as one typed array.
+        fixes.append(
+            ping_repo.Fix(
+                ts=ts,
+                lat=float(p.lat),
+                lon=float(p.lon),
+                accuracy_m=float(p.accuracy_m),
+                speed_mps=None if p.speed_mps is None else float(p.speed_mps),
+                heading=None if p.heading is None else float(p.heading),
+                broadcast=live,
+            )
         )
         last_ts, last_at = ts, GeoPoint(lat=p.lat, lon=p.lon)
         if live:
             newest_live = (p, ts)
-    if rows and last_at is not None:
-        # RETURNING makes it one multi-row INSERT ("insertmanyvalues"); without it the driver
-        # sends one INSERT per fix.
-        session.execute(insert(CourierPosition).returning(CourierPosition.id), rows)
-        courier.last_lat, courier.last_lon, courier.last_seen_at = last_at.lat, last_at.lon, last_ts
-    if newest_live is not None:
-        _broadcast(session, courier, *newest_live)
-    live_count = sum(1 for r in rows if r["broadcast"])
+    if fixes:
+        # The carried orders are read only when a fix goes out live (in the same statement).
+        carried, stops = ping_repo.record_fixes(
+            session, courier.id, fixes, now=now, read_carried=newest_live is not None
+        )
+        if newest_live is not None:
+            p, ts = newest_live
+            fix = tracking.Fix(lat=p.lat, lon=p.lon, heading=p.heading, ts=ts)
+            tracking.publish_position(
+                session,
+                courier_id=courier.id,
+                zone_id=courier.zone_id,
+                fix=fix,
+                speed=p.speed_mps,
+                carried=carried,
+                stops=stops,
+            )
+    live_count = sum(1 for f in fixes if f.broadcast)
     for reason, n in dropped.items():
         PINGS_DROPPED.labels(reason).inc(n)
     PINGS_ACCEPTED.labels("true").inc(live_count)
-    PINGS_ACCEPTED.labels("false").inc(len(rows) - live_count)
+    PINGS_ACCEPTED.labels("false").inc(len(fixes) - live_count)
     session.flush()
-    return PingResult(accepted=len(rows), history_only=len(rows) - live_count, dropped=dict(dropped))
+    return PingResult(accepted=len(fixes), history_only=len(fixes) - live_count, dropped=dict(dropped))
 
 
 def _point(lat: float | None, lon: float | None) -> GeoPoint | None:
@@ -102,8 +113,3 @@ def _reject(p: PingIn, ts: datetime, now: datetime, last_ts: datetime | None, la
         if ts - last_ts < MIN_INTERVAL:
             return "rate_limited"
     return None
-
-
-def _broadcast(session: Session, courier: Courier, p: PingIn, ts: datetime) -> None:
-    fix = tracking.Fix(lat=p.lat, lon=p.lon, heading=p.heading, ts=ts)
-    tracking.publish_position(session, courier_id=courier.id, zone_id=courier.zone_id, fix=fix, speed=p.speed_mps)

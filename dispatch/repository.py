@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Select, Table, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -91,29 +91,39 @@ def pick_catalogue(session: Session, *, location_id: uuid.UUID, sku_ids: Collect
     return PickCatalogue(skus, path)
 
 
+def _lines_to_pick(*, lock: bool) -> Select[OrderLine, Sku, int, str, Sku]:
+    substitute = aliased(Sku)
+    stmt = (
+        select(OrderLine, Sku, Category.pick_sequence, func.coalesce(StockLevel.bin, ""), substitute)
+        .join(Sku, Sku.id == OrderLine.sku_id)
+        .join(Category, Category.id == Sku.category_id)
+        .outerjoin(
+            StockLevel, (StockLevel.sku_id == OrderLine.sku_id) & (StockLevel.location_id == bindparam("location_id"))
+        )
+        .outerjoin(substitute, substitute.id == OrderLine.substitute_sku_id)
+        .where(OrderLine.order_id == bindparam("order_id"))
+        .order_by(OrderLine.line_no)
+        .execution_options(populate_existing=True)
+    )
+    return stmt.with_for_update(of=OrderLine) if lock else stmt
+
+
+# Every pick step sends one of these: built once (with bound parameters), the statement and its
+# cache key are not constructed again at each call.
+_LINES_TO_PICK = {lock: _lines_to_pick(lock=lock) for lock in (False, True)}
+
+
 def lines_to_pick(
     session: Session, *, order_id: uuid.UUID, location_id: uuid.UUID, lock: bool
 ) -> tuple[list[OrderLine], PickCatalogue]:
     """Every line of the order (fresh; `lock`: FOR UPDATE) with its SKU, its place on this
     location's pick path and its substitute's SKU — what a pick step and its ticket need, in one
     statement. All lines, not only this location's: repricing sums the whole order."""
-    substitute = aliased(Sku)
-    stmt = (
-        select(OrderLine, Sku, Category.pick_sequence, func.coalesce(StockLevel.bin, ""), substitute)
-        .join(Sku, Sku.id == OrderLine.sku_id)
-        .join(Category, Category.id == Sku.category_id)
-        .outerjoin(StockLevel, (StockLevel.sku_id == OrderLine.sku_id) & (StockLevel.location_id == location_id))
-        .outerjoin(substitute, substitute.id == OrderLine.substitute_sku_id)
-        .where(OrderLine.order_id == order_id)
-        .order_by(OrderLine.line_no)
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        stmt = stmt.with_for_update(of=OrderLine)
     lines: list[OrderLine] = []
     skus: dict[uuid.UUID, Sku] = {}
     path: dict[uuid.UUID, tuple[int, str, str]] = {}
-    for line, sku, sequence, bin_, sub in session.execute(stmt):
+    rows = session.execute(_LINES_TO_PICK[lock], {"order_id": order_id, "location_id": location_id})
+    for line, sku, sequence, bin_, sub in rows:
         lines.append(line)
         skus[sku.id] = sku
         path[sku.id] = (int(sequence), str(bin_), sku.code)
@@ -158,18 +168,20 @@ def lock_order(session: Session, order_id: uuid.UUID) -> Order | None:
     )
 
 
+_LOCK_ORDER_PARTS = (
+    select(Order, OrderFulfilment)
+    .join(OrderFulfilment, OrderFulfilment.order_id == Order.id)
+    .where(Order.id == bindparam("order_id"))
+    .order_by(OrderFulfilment.location_id)
+    .with_for_update(of=Order)
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_order_parts(session: Session, order_id: uuid.UUID) -> tuple[Order, list[OrderFulfilment]] | None:
     """The order row, locked, with all its fulfilments (fresh), in one statement: what every
     pick step starts with (which part is mine, is the order split, are all parts packed)."""
-    rows = session.execute(
-        select(Order, OrderFulfilment)
-        .join(OrderFulfilment, OrderFulfilment.order_id == Order.id)
-        .where(Order.id == order_id)
-        .order_by(OrderFulfilment.location_id)
-        .with_for_update(of=Order)
-        .execution_options(populate_existing=True)
-    )
-    found = [(order, part) for order, part in rows]
+    found = [(order, part) for order, part in session.execute(_LOCK_ORDER_PARTS, {"order_id": order_id})]
     if not found:
         return None
     return found[0][0], [part for _, part in found]

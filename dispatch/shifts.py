@@ -41,12 +41,13 @@ from dispatch.route_models import CourierRoute
 # A courier may start up to this long before the planned start.
 EARLY_START = timedelta(minutes=30)
 MAX_SHIFT = timedelta(hours=14)
+NO_COURIER = "Your account has no courier profile."
 
 
 def courier_for(session: Session, user_id: uuid.UUID, *, lock: bool = False) -> Courier:
     courier = repo.courier_of_user(session, user_id, lock=lock)
     if courier is None:
-        raise NotACourier("Your account has no courier profile.")
+        raise NotACourier(NO_COURIER)
     return courier
 
 

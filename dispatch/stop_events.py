@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -35,7 +36,6 @@ from dispatch.fleet_errors import (
     StopOutOfOrder,
     WrongPin,
 )
-from dispatch.fleet_models import Courier
 from dispatch.fleet_schemas import DeliveredIn, FailureReason
 from dispatch.models import FulfilmentStatus, Order, OrderStatus
 from dispatch.pins import delivery_pin
@@ -46,18 +46,34 @@ RETRY_AFTER = timedelta(minutes=10)
 FINAL_FAILURES = frozenset({"refused", "address_not_found"})
 
 
-def _mine(session: Session, courier: Courier, stop_id: uuid.UUID) -> tuple[Order, RouteStop, OrderAssignment]:
-    # Two locking reads: the order (found through the stop), then the stop with the assignment.
-    order = repo.lock_order_at_stop(session, stop_id=stop_id, courier_id=courier.id)
-    locked = repo.lock_stop_and_assignment(session, stop_id) if order is not None else None
-    if order is None or locked is None:
+@dataclass(frozen=True, slots=True)
+class _Mine:
+    """A stop of the courier's, locked: its order, the stop, the order's assignment, and the
+    courier's id and zone."""
+
+    order: Order
+    stop: RouteStop
+    assignment: OrderAssignment
+    courier_id: uuid.UUID
+    zone_id: uuid.UUID
+
+
+def _mine(session: Session, user_id: uuid.UUID, stop_id: uuid.UUID) -> _Mine:
+    # Two locking reads: the order (found through the user's courier and the stop), then the
+    # stop with the assignment. Who the courier is comes with the first one; only when nothing
+    # is found is it asked on its own, so that a user with no courier profile is told so.
+    found = repo.lock_order_at_users_stop(session, stop_id=stop_id, user_id=user_id)
+    locked = repo.lock_stop_and_assignment(session, stop_id) if found is not None else None
+    if found is None or locked is None:
+        courier_for(session, user_id)
         raise StopNotFound("No such stop on your route.", stop_id=str(stop_id))
+    order, courier_id, zone_id = found
     stop, assignment = locked
-    if stop.courier_id != courier.id or assignment.courier_id != courier.id:
+    if stop.courier_id != courier_id or assignment.courier_id != courier_id:
         raise StopNotFound("No such stop on your route.", stop_id=str(stop_id))
     if stop.status not in (StopStatus.pending, StopStatus.arrived):
         raise StopOutOfOrder(f"This stop is already {stop.status.value}.", status=stop.status.value)
-    return order, stop, assignment
+    return _Mine(order, stop, assignment, courier_id, zone_id)
 
 
 def _event(session: Session, topic: str, stop: RouteStop, **extra: object) -> None:
@@ -66,8 +82,8 @@ def _event(session: Session, topic: str, stop: RouteStop, **extra: object) -> No
 
 
 def arrive(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID) -> RouteStop:
-    courier = courier_for(session, user_id)
-    _, stop, assignment = _mine(session, courier, stop_id)
+    mine = _mine(session, user_id, stop_id)
+    stop, assignment = mine.stop, mine.assignment
     if assignment.state is AssignmentState.offered:
         raise OfferNotFound("Accept the offer first.", code="offer_not_accepted")
     if stop.status is StopStatus.pending:
@@ -79,8 +95,8 @@ def arrive(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID) -> Route
 
 
 def picked_up(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, bags: int) -> RouteStop:
-    courier = courier_for(session, user_id)
-    order, stop, assignment = _mine(session, courier, stop_id)
+    mine = _mine(session, user_id, stop_id)
+    order, stop, assignment = mine.order, mine.stop, mine.assignment
     if stop.kind is not StopKind.pickup:
         raise StopOutOfOrder("Only a pickup stop can be picked up.", kind=stop.kind.value)
     if assignment.state is AssignmentState.offered:
@@ -112,8 +128,8 @@ def picked_up(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, bags:
 
 
 def delivered(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, proof: DeliveredIn) -> RouteStop:
-    courier = courier_for(session, user_id)
-    order, stop, assignment = _mine(session, courier, stop_id)
+    mine = _mine(session, user_id, stop_id)
+    order, stop, assignment = mine.order, mine.stop, mine.assignment
     now = clock.now()
     last = True
     if stop.kind is StopKind.return_:
@@ -134,7 +150,7 @@ def delivered(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, proof
     _event(session, "dispatch.delivered" if stop.kind is StopKind.dropoff else "dispatch.returned", stop)
     if last:
         session.delete(assignment)  # the stop keeps who did it; the courier no longer carries it
-    after_commit.request_cycle(session, courier.zone_id)
+    after_commit.request_cycle(session, mine.zone_id)
     session.flush()
     return stop
 
@@ -156,8 +172,8 @@ def _check_proof(order: Order, policy: PodPolicy, proof: DeliveredIn) -> tuple[s
 def failed(
     session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID, reason: FailureReason, note: str = ""
 ) -> RouteStop:
-    courier = courier_for(session, user_id)
-    order, stop, assignment = _mine(session, courier, stop_id)
+    mine = _mine(session, user_id, stop_id)
+    order, stop, assignment = mine.order, mine.stop, mine.assignment
     if stop.kind is not StopKind.dropoff or order.status is not OrderStatus.picked_up:
         raise StopOutOfOrder("Only a drop-off of an order you carry can fail.", kind=stop.kind.value)
     now = clock.now()
@@ -179,6 +195,6 @@ def failed(
         attempt=assignment.attempts,
         next="reattempt" if retry else "return_to_store",
     )
-    after_commit.request_cycle(session, courier.zone_id)
+    after_commit.request_cycle(session, mine.zone_id)
     session.flush()
     return stop

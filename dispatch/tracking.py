@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import clock
 from core.geo import GeoPoint, haversine_m
 from dispatch import after_commit, notifications
 from dispatch.models import Order, OrderStatus
-from dispatch.notifications_models import Notification
 from dispatch.route_models import OrderAssignment, RouteStop, StopKind, StopStatus
 from dispatch.travel import TravelEstimator, default_estimator
 
@@ -132,35 +130,6 @@ def carried_orders(session: Session, courier_id: uuid.UUID) -> list[Carried]:
     return [Carried(r[0], r[1], GeoPoint(lat=r[2], lon=r[3]), r[4]) for r in rows]
 
 
-def carried_with_stops(session: Session, courier_id: uuid.UUID) -> tuple[list[Carried], list[OpenStop]]:
-    """`carried_orders`, each flagged when its delay notice was already queued, and the
-    courier's open stops in route order: one statement at every ping, where there were two (and
-    two more per late order, to find out again that its notice had been sent)."""
-    stops = (
-        select(
-            func.json_agg(
-                aggregate_order_by(
-                    func.json_build_array(RouteStop.order_id, RouteStop.kind, RouteStop.lat, RouteStop.lon),
-                    RouteStop.seq,
-                )
-            )
-        )
-        .where(RouteStop.courier_id == courier_id, RouteStop.status.in_([StopStatus.pending, StopStatus.arrived]))
-        .scalar_subquery()
-    )
-    noticed = exists().where(Notification.order_id == Order.id, Notification.kind == DELAY_NOTICE)
-    rows = session.execute(
-        select(Order.id, Order.customer_id, Order.dropoff_lat, Order.dropoff_lon, Order.promised_to, noticed, stops)
-        .join(OrderAssignment, OrderAssignment.order_id == Order.id)
-        .where(OrderAssignment.courier_id == courier_id, Order.status == S.picked_up)
-    ).all()
-    carried = [Carried(r[0], r[1], GeoPoint(lat=r[2], lon=r[3]), r[4], bool(r[5])) for r in rows]
-    # The stops are the same on every row (an uncorrelated subquery, evaluated once); JSON
-    # numbers of float8 are printed exactly, so lat/lon come back bit for bit.
-    raw = rows[0][6] if rows and rows[0][6] else []
-    return carried, [OpenStop(uuid.UUID(o), StopKind(k), float(lat), float(lon)) for o, k, lat, lon in raw]
-
-
 def open_stops(session: Session, courier_id: uuid.UUID) -> list[RouteStop]:
     return list(
         session.scalars(
@@ -172,12 +141,20 @@ def open_stops(session: Session, courier_id: uuid.UUID) -> list[RouteStop]:
 
 
 def publish_position(
-    session: Session, *, courier_id: uuid.UUID, zone_id: uuid.UUID, fix: Fix, speed: float | None
+    session: Session,
+    *,
+    courier_id: uuid.UUID,
+    zone_id: uuid.UUID,
+    fix: Fix,
+    speed: float | None,
+    carried: Sequence[Carried],
+    stops: Sequence[Stop],
 ) -> None:
-    """After commit: a position frame to each carried order's watchers (with a `delay` notice
-    the first time its live ETA slips past the promise) and one frame to the zone's dispatchers."""
+    """After commit: a position frame to each of the `carried` orders' watchers (with a `delay`
+    notice the first time its live ETA slips past the promise) and one frame to the zone's
+    dispatchers. `carried` and the courier's open `stops` in route order are read with the
+    ping batch (`dispatch.ping_repository.record_fixes`), so they cost no statement here."""
     now = clock.now()
-    carried, stops = carried_with_stops(session, courier_id)
     for order in carried:
         frame = position_frame(fix, order, stops, now=now)
         after_commit.to_order(session, order.order_id, frame)
