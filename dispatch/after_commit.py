@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import structlog
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from core.celery_app import app, enqueue_after_commit
@@ -64,11 +64,15 @@ def request_cycle(session: Session, zone_id: uuid.UUID) -> None:
     enqueue_after_commit(session, app.signature(RUN_CYCLE_TASK, args=[str(zone_id)]))
 
 
+# Asked at every packed order: built once, not at each call.
+_ZONE_OF_LOCATION = select(DispatchZoneLocation.zone_id).where(
+    DispatchZoneLocation.location_id == bindparam("location_id")
+)
+
+
 def request_cycle_for_location(session: Session, location_id: uuid.UUID) -> None:
     """An order got ready at this store: plan its zone now rather than at the next beat."""
-    zone_id = session.scalar(
-        select(DispatchZoneLocation.zone_id).where(DispatchZoneLocation.location_id == location_id)
-    )
+    zone_id = session.scalar(_ZONE_OF_LOCATION, {"location_id": location_id})
     if zone_id is not None:
         request_cycle(session, zone_id)
 

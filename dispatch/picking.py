@@ -4,7 +4,8 @@ substitute, pack; and the customer's answer to a proposed substitute.
 Staff act only on their own location's part of an order: for them any other order (or another
 location's half of a split one) does not exist (404). Stock follows the goods: a picked line
 commits its reservation (a `pick` ledger line), a short line releases the rest, a substitute is
-reserved when taken from the shelf and committed once allowed or approved.
+reserved when taken from the shelf and committed once allowed or approved
+(`dispatch.substitutions`, which also holds the customer's answer: `decide_substitution`).
 """
 
 from __future__ import annotations
@@ -16,22 +17,19 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from core import clock, events
+from core import clock
 from core.errors import InvalidInput
-from dispatch import after_commit, orders, stock_moves, views
+from dispatch import after_commit, orders, stock_moves
 from dispatch import repository as repo
+from dispatch import substitutions as subs
 from dispatch.errors import (
     InvalidTransition,
     LineAlreadyDone,
     LineNotFound,
     LinesOpen,
-    MixedCurrencies,
-    NoSubstitutionPending,
     OrderNotFound,
     PickingNotStarted,
-    QuantityOverMax,
     SubstitutionNotAllowed,
-    UnknownSku,
 )
 from dispatch.models import (
     FulfilmentStatus,
@@ -45,10 +43,10 @@ from dispatch.models import (
 )
 from dispatch.pick_tickets import ticket, tickets
 from dispatch.repository import PickCatalogue
-from dispatch.schemas import LinePickIn, OrderOut, PackIn, PickLineIn, PickList, PickTicket
+from dispatch.schemas import LinePickIn, PackIn, PickLineIn, PickList, PickTicket
 from dispatch.states import TERMINAL, require_move, transition
-from warehouse import reservations
-from warehouse.models import Sku, TemperatureClass
+from dispatch.substitutions import decide_substitution as decide_substitution
+from warehouse.models import TemperatureClass
 from warehouse.reservation_closing import ToCommit, commit_many
 
 
@@ -157,7 +155,7 @@ def pick_lines(
     found = _open_lines(lines, fulfilment, picks)
     for line, pick in found:
         _check_pick(order, line, pick)
-    substitutes = _substitute_skus(session, order, found, catalogue)
+    substitutes = subs.substitute_skus(session, order, found, catalogue)
     catalogue = catalogue.with_skus(substitutes.values())
 
     location = fulfilment.location_id
@@ -166,7 +164,7 @@ def pick_lines(
     commit_many(
         session,
         items=[
-            ToCommit(line.reservation_id, pick.picked, _note(order, line))
+            ToCommit(line.reservation_id, pick.picked, subs.line_note(order, line))
             for line, pick in found
             if line.reservation_id is not None
         ],
@@ -178,8 +176,8 @@ def pick_lines(
         line.state = LineState.picked if pick.picked == line.qty else LineState.short
         line.amount_minor = pick.picked * line.unit_price_minor
         if pick.substitute is not None:
-            _propose(session, order, location, line, substitutes[pick.substitute.sku_id], pick, actor_id)
-    _reprice(order, lines)
+            subs.propose(session, order, location, line, substitutes[pick.substitute.sku_id], pick, actor_id)
+    subs.reprice(order, lines)
     session.flush()
     return mine.ticket(lines, catalogue)
 
@@ -204,7 +202,7 @@ def pack(
             session, {(fulfilment.location_id, line.substitute_sku_id) for line in pending if line.substitute_sku_id}
         )
     for line in pending:
-        _settle_substitute(session, order, line, approve=False, actor_id=actor_id, why="unanswered when packed")
+        subs.settle(session, order, line, approve=False, actor_id=actor_id, why="unanswered when packed")
     _require_cold_chain(here, catalogue, data.cold_chain)
     now = clock.now()
     fulfilment.status = FulfilmentStatus.packed
@@ -212,7 +210,7 @@ def pack(
     fulfilment.bags = data.bags
     fulfilment.cold_chain = data.cold_chain
     fulfilment.packed_by = actor_id
-    _reprice(order, lines)
+    subs.reprice(order, lines)
     # `parts` holds this fulfilment itself, now packed, and the others as locked with the order.
     if all(part.status is FulfilmentStatus.packed for part in mine.parts):
         if order.subtotal_minor == 0:
@@ -227,24 +225,6 @@ def pack(
             after_commit.request_cycle_for_location(session, location_id)  # a courier for it now
     session.flush()
     return mine.ticket(lines, catalogue)
-
-
-def decide_substitution(
-    session: Session, *, customer_id: uuid.UUID, order_id: uuid.UUID, line_no: int, approve: bool
-) -> OrderOut:
-    """The customer's answer to a proposed substitute (policy `contact`)."""
-    order = orders.locked(session, order_id=order_id, customer_id=customer_id)
-    line = repo.lock_line(session, order_id=order.id, line_no=line_no)
-    if line is None:
-        raise LineNotFound("No such line in this order.", line_no=line_no)
-    if line.substitute_state is not SubstituteState.proposed or line.substitute_sku_id is None:
-        raise NoSubstitutionPending("No substitute awaits your answer on this line.", line_no=line_no)
-    location = next(f.location_id for f in repo.fulfilments_of(session, [order.id]) if f.id == line.fulfilment_id)
-    stock_moves.lock_levels(session, {(location, line.substitute_sku_id)})
-    _settle_substitute(session, order, line, approve=approve, actor_id=customer_id)
-    _reprice(order, repo.lines_of(session, [order.id]))
-    session.flush()
-    return views.load(session, order)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -291,106 +271,6 @@ def _check_pick(order: Order, line: OrderLine, pick: LinePickIn) -> None:
             raise SubstitutionNotAllowed("Nothing is missing from this line, so there is nothing to substitute.")
         if order.substitution is SubstitutionPolicy.refund:
             raise SubstitutionNotAllowed("The customer asked for missing items to be refunded, not substituted.")
-
-
-def _substitute_skus(
-    session: Session, order: Order, found: Sequence[tuple[OrderLine, LinePickIn]], catalogue: PickCatalogue
-) -> dict[uuid.UUID, Sku]:
-    """The substitutes' SKUs (one query, only if some line has one), each checked against its line."""
-    wanted = {pick.substitute.sku_id for _, pick in found if pick.substitute is not None}
-    if not wanted:
-        return {}
-    skus = repo.skus_by_id(session, wanted)
-    for line, pick in found:
-        if pick.substitute is None:
-            continue
-        sku = skus.get(pick.substitute.sku_id)
-        if sku is None or not sku.active:
-            raise UnknownSku("Unknown substitute SKU.", skus=[str(pick.substitute.sku_id)])
-        if sku.id == line.sku_id:
-            raise SubstitutionNotAllowed("A substitute is a different SKU.")
-        if sku.currency != order.currency:
-            raise MixedCurrencies("The substitute is priced in another currency.")
-        if pick.substitute.qty > sku.max_order_qty:
-            raise QuantityOverMax("Too many of the substitute.", lines=[{"sku": sku.code, "max": sku.max_order_qty}])
-    return skus
-
-
-def _propose(
-    session: Session,
-    order: Order,
-    location_id: uuid.UUID,
-    line: OrderLine,
-    sku: Sku,
-    pick: LinePickIn,
-    actor_id: uuid.UUID,
-) -> None:
-    """Hold the substitute taken from the shelf; allowed at once or proposed to the customer."""
-    assert pick.substitute is not None
-    (held,) = reservations.reserve(
-        session,
-        location_id=location_id,
-        lines=[(sku.id, pick.substitute.qty)],
-        holder_id=order.id,
-        indefinite=True,
-        actor_id=actor_id,
-        reason=f"{_note(order, line)} substitute",
-    )
-    line.substitute_sku_id = sku.id
-    line.substitute_qty = pick.substitute.qty
-    line.substitute_reservation_id = held.id
-    line.substitute_state = SubstituteState.proposed
-    # The customer never pays more than the missing units would have cost: the payment
-    # authorized at checkout must cover whatever delivery captures.
-    line.substitute_amount_minor = min(
-        sku.price_minor * pick.substitute.qty, (line.qty - pick.picked) * line.unit_price_minor
-    )
-    if order.substitution is SubstitutionPolicy.allow:
-        _settle_substitute(session, order, line, approve=True, actor_id=actor_id)
-    else:
-        events.emit(session, "order.substitution_proposed", _line_event(order, line))
-
-
-def _note(order: Order, line: OrderLine) -> str:
-    return f"order {order.id} line {line.line_no}"
-
-
-def _settle_substitute(
-    session: Session, order: Order, line: OrderLine, *, approve: bool, actor_id: uuid.UUID, why: str = ""
-) -> None:
-    assert line.substitute_reservation_id is not None
-    note = f"order {order.id} line {line.line_no} substitute"
-    if approve:
-        reservations.commit(session, reservation_id=line.substitute_reservation_id, reason=note, actor_id=actor_id)
-        line.substitute_state = SubstituteState.approved
-        line.amount_minor += line.substitute_amount_minor or 0
-    else:
-        reservations.release(
-            session, reservation_ids=[line.substitute_reservation_id], reason=f"{note} rejected", actor_id=actor_id
-        )
-        line.substitute_state = SubstituteState.rejected
-    topic = "order.substitution_approved" if approve else "order.substitution_rejected"
-    events.emit(session, topic, {**_line_event(order, line), "why": why or None})
-
-
-def _line_event(order: Order, line: OrderLine) -> dict[str, object]:
-    return {
-        "order_id": str(order.id),
-        "customer_id": str(order.customer_id),
-        "line_no": line.line_no,
-        "sku_id": str(line.sku_id),
-        "substitute_sku_id": str(line.substitute_sku_id),
-        "substitute_qty": line.substitute_qty,
-        "amount_minor": line.substitute_amount_minor,
-    }
-
-
-def _reprice(order: Order, lines: Sequence[OrderLine]) -> None:
-    """The order owes the sum of its lines as they stand (`lines`: all of them, as loaded and
-    changed by the caller), plus the delivery fee fixed at checkout. Lines only ever get cheaper
-    than at checkout, so the total stays within the authorization."""
-    order.subtotal_minor = sum(line.amount_minor for line in lines)
-    order.total_minor = order.subtotal_minor + order.delivery_fee_minor
 
 
 def _require_cold_chain(lines: Sequence[OrderLine], catalogue: PickCatalogue, cold_chain: bool) -> None:
