@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, select
+from sqlalchemy import RowMapping, bindparam, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from core import clock
-from dispatch.fleet_models import Courier, DispatchZoneLocation, Shift, ShiftStatus
+from dispatch.fleet_models import Courier, CourierStatus, DispatchZoneLocation, Shift, ShiftStatus
 from dispatch.models import Order, OrderFulfilment
 from dispatch.route_models import (
     OPEN_STOP,
@@ -83,16 +84,38 @@ def current_route(session: Session, courier_id: uuid.UUID) -> CourierRoute | Non
 # The statements of a courier's every step (route reads, stop events) are built once, with
 # bound parameters: constructing them and their cache keys anew at each call cost more than
 # PostgreSQL's work on them.
+# What a route read shows of each open stop, read as columns: the rows are only rendered, so
+# loading them as ORM objects into the session would be work nobody uses.
+ROUTE_STOP_FIELDS = (
+    "id",
+    "seq",
+    "kind",
+    "status",
+    "order_id",
+    "lat",
+    "lon",
+    "address",
+    "note",
+    "items",
+    "bags",
+    "planned_arrival_at",
+    "planned_departure_at",
+    "arrived_at",
+    "completed_at",
+)
 _ROUTE_VIEW = (
     select(
-        Courier,
+        Courier.id.label("courier_id"),
+        Courier.status.label("courier_status"),
         select(CourierRoute.version)
         .join(Shift, Shift.id == CourierRoute.shift_id)
         .where(Shift.courier_id == Courier.id, Shift.status == ShiftStatus.active)
         .limit(1)  # at most one active shift (a unique index) and one route per shift
-        .scalar_subquery(),
-        RouteStop,
-        OrderAssignment,
+        .scalar_subquery()
+        .label("version"),
+        *(getattr(RouteStop, name).label(name) for name in ROUTE_STOP_FIELDS),
+        OrderAssignment.state.label("offer"),
+        OrderAssignment.pod_policy.label("pod_policy"),
     )
     .outerjoin(RouteStop, (RouteStop.courier_id == Courier.id) & RouteStop.status.in_(OPEN_STATUSES))
     .outerjoin(OrderAssignment, OrderAssignment.order_id == RouteStop.order_id)
@@ -101,17 +124,26 @@ _ROUTE_VIEW = (
 )
 
 
-def route_view(
-    session: Session, user_id: uuid.UUID
-) -> tuple[Courier, int | None, list[tuple[RouteStop, OrderAssignment | None]]] | None:
+@dataclass(frozen=True, slots=True)
+class RouteView:
+    courier_id: uuid.UUID
+    courier_status: CourierStatus
+    version: int | None
+    # Per open stop in route order: `ROUTE_STOP_FIELDS`, then `offer` and `pod_policy` of its
+    # order's assignment (None without one).
+    stops: list[RowMapping]
+
+
+def route_view(session: Session, user_id: uuid.UUID) -> RouteView | None:
     """The user's courier, the version of their running shift's route and their open stops in
     order, each with its order's assignment: one statement (it was five: courier, shift, route,
     stops, assignments). None when the user has no courier profile."""
-    rows = session.execute(_ROUTE_VIEW, {"user_id": user_id}).all()
+    rows = session.execute(_ROUTE_VIEW, {"user_id": user_id}).mappings().all()
     if not rows:
         return None
-    stops = [(stop, assignment) for _, _, stop, assignment in rows if stop is not None]
-    return rows[0][0], rows[0][1], stops
+    first = rows[0]
+    stops = [row for row in rows if row["id"] is not None]
+    return RouteView(first["courier_id"], first["courier_status"], first["version"], stops)
 
 
 def assignments_of(session: Session, courier_ids: Collection[uuid.UUID]) -> list[OrderAssignment]:

@@ -11,7 +11,7 @@ from dispatch import fleet_repository as repo
 from dispatch.fleet_errors import NotACourier, StopNotFound
 from dispatch.fleet_schemas import RouteOut, StopOut
 from dispatch.route_models import AssignmentState, OrderAssignment, RouteStop, StopKind
-from dispatch.shifts import courier_for
+from dispatch.shifts import NO_COURIER, courier_for
 
 
 def my_route(session: Session, *, user_id: uuid.UUID) -> RouteOut:
@@ -19,10 +19,16 @@ def my_route(session: Session, *, user_id: uuid.UUID) -> RouteOut:
     # stop), so the courier, route version, stops and offers come in one statement.
     view = repo.route_view(session, user_id)
     if view is None:
-        raise NotACourier("Your account has no courier profile.")
-    courier, version, stops = view
-    out = [_out(s, a) for s, a in stops]
-    return RouteOut(courier_id=courier.id, version=version or 0, status=courier.status, stops=out)
+        raise NotACourier(NO_COURIER)
+    out = [
+        StopOut(
+            **{name: row[name] for name in repo.ROUTE_STOP_FIELDS},
+            offer=AssignmentState.confirmed if row["offer"] is None else row["offer"],
+            pod_policy=row["pod_policy"] if row["offer"] is not None and row["kind"] is StopKind.dropoff else None,
+        )
+        for row in view.stops
+    ]
+    return RouteOut(courier_id=view.courier_id, version=view.version or 0, status=view.courier_status, stops=out)
 
 
 def stop_out(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID) -> StopOut:
