@@ -37,11 +37,16 @@ class CourierTable:
         self.capacity = np.array([v.capacity for v in vehicles], dtype=np.int64).reshape(n, dims)
         self.left = np.zeros((n, dims), dtype=np.int64)
         self.loaded = np.zeros((n, dims), dtype=np.int64)  # depot goods + largest pickup so far
-        self.profiles = {
-            profile: np.array([i for i, v in enumerate(vehicles) if v.profile == profile], dtype=np.int64)
-            for profile in sorted({v.profile for v in vehicles})
-        }
-        self.durations = {p: problem.matrices[p].durations.astype(np.int64, copy=False) for p in self.profiles}
+        # All profiles' durations as one stack, and each row's layer in it: a shipment's timing is
+        # then one set of array operations over all couriers, not one per profile (a shipment
+        # costs the operations' overhead, not their work).
+        profiles = sorted({v.profile for v in vehicles})
+        self.durations: IntArray = (
+            np.stack([problem.matrices[p].durations.astype(np.int64, copy=False) for p in profiles])
+            if profiles
+            else np.zeros((0, 0, 0), dtype=np.int64)  # no couriers: `best` asks nothing of it
+        )
+        self.layer = np.array([profiles.index(v.profile) for v in vehicles], dtype=np.int64)
 
     def set(self, vehicle_id: str, *, time: int, location: int, left: Sequence[int], loaded: Sequence[int]) -> None:
         i = self.row[vehicle_id]
@@ -51,13 +56,12 @@ class CourierTable:
     def best(self, s: Shipment, allowed: Sequence[str] | None) -> tuple[str, int] | None:
         """(vehicle id, time free after the delivery) of the courier greedy picks, or None.
         `allowed`: the only vehicle ids that may take it (None: all)."""
+        if not self.ids:
+            return None
         problem = self.problem
         pickup = s.pickup if problem.has_pickup(s) else None
         demand = np.asarray(s.demand, dtype=np.int64)
-        reach = np.empty(len(self.ids), dtype=np.int64)
-        free = np.empty(len(self.ids), dtype=np.int64)
-        for profile, rows in self.profiles.items():
-            reach[rows], free[rows] = self._timing(self.durations[profile], rows, s, pickup)
+        reach, free = self._timing(s, pickup)
         ok = free <= self.shift_end  # `free` already includes the way to a route's end
         if pickup is not None:
             ok &= np.all(self.left + demand <= self.capacity, axis=1)
@@ -70,13 +74,12 @@ class CourierTable:
     def best_batch(self, batch: Sequence[Shipment], allowed: Sequence[str] | None) -> tuple[str, int] | None:
         """Like `best` for a batch of shipments from one store: all pickups there, then the
         deliveries in the batch's order."""
+        if not self.ids:
+            return None
         store = batch[0].pickup
         assert store is not None  # batches are formed from shipments with a pickup
         demand = np.sum([s.demand for s in batch], axis=0, dtype=np.int64)
-        reach = np.empty(len(self.ids), dtype=np.int64)
-        free = np.empty(len(self.ids), dtype=np.int64)
-        for profile, rows in self.profiles.items():
-            reach[rows], free[rows] = self._batch_timing(self.durations[profile], rows, batch, store)
+        reach, free = self._batch_timing(batch, store)
         ok = (free <= self.shift_end) & np.all(self.left + demand <= self.capacity, axis=1)
         i = self._nearest(ok, reach, allowed)
         return None if i is None else (self.ids[i], int(free[i]) - self._way_home(i, batch[-1]))
@@ -92,10 +95,9 @@ class CourierTable:
             return None
         return int(np.flatnonzero(ok)[np.argmin(reach[ok])])
 
-    def _batch_timing(
-        self, m: IntArray, rows: IntArray, batch: Sequence[Shipment], store: int
-    ) -> tuple[IntArray, IntArray]:
-        reach = self.time[rows] + m[self.location[rows], store]
+    def _batch_timing(self, batch: Sequence[Shipment], store: int) -> tuple[IntArray, IntArray]:
+        m, layer = self.durations, self.layer
+        reach = self.time + m[layer, self.location, store]
         picked = np.maximum(reach, max(s.pickup_window[0] for s in batch))
         bad = picked > min(s.pickup_window[1] for s in batch)
         picked_at = {}
@@ -105,41 +107,40 @@ class CourierTable:
             t = t + s.pickup_service_s
         here = store
         for s in batch:
-            t = np.maximum(t + int(m[here, s.delivery]), s.delivery_window[0])
+            t = np.maximum(t + m[layer, here, s.delivery], s.delivery_window[0])
             if s.hard_deadline:
                 bad |= t > s.delivery_window[1]
             if s.max_ride_s is not None:
                 bad |= t - picked_at[s.id] > s.max_ride_s
             t = t + s.delivery_service_s
             here = s.delivery
-        ends = self.end[rows]
-        home = np.where(ends >= 0, m[here, np.maximum(ends, 0)], 0)
+        ends = self.end
+        home = np.where(ends >= 0, m[layer, here, np.maximum(ends, 0)], 0)
         return reach, np.where(bad, np.iinfo(np.int64).max // 4, t + home)
 
-    def _timing(self, m: IntArray, rows: IntArray, s: Shipment, pickup: int | None) -> tuple[IntArray, IntArray]:
+    def _timing(self, s: Shipment, pickup: int | None) -> tuple[IntArray, IntArray]:
         """Reach time and time back home (free + way to the end) per row; infeasible → huge."""
-        t, here = self.time[rows], self.location[rows]
+        m, layer, t, here = self.durations, self.layer, self.time, self.location
         never = np.iinfo(np.int64).max // 4
         if pickup is not None:
-            reach = t + m[here, pickup]
+            reach = t + m[layer, here, pickup]
             picked = np.maximum(reach, s.pickup_window[0])
-            start = np.maximum(picked + s.pickup_service_s + int(m[pickup, s.delivery]), s.delivery_window[0])
+            start = np.maximum(picked + s.pickup_service_s + m[layer, pickup, s.delivery], s.delivery_window[0])
             bad = picked > s.pickup_window[1]
             if s.max_ride_s is not None:
                 bad |= start - picked > s.max_ride_s
         else:
-            reach = t + m[here, s.delivery]
+            reach = t + m[layer, here, s.delivery]
             start = np.maximum(reach, s.delivery_window[0])
-            bad = np.zeros(len(rows), dtype=np.bool_)
+            bad = np.zeros(len(t), dtype=np.bool_)
         if s.hard_deadline:
             bad |= start > s.delivery_window[1]
-        ends = self.end[rows]
-        home = np.where(ends >= 0, m[s.delivery, np.maximum(ends, 0)], 0)
+        ends = self.end
+        home = np.where(ends >= 0, m[layer, s.delivery, np.maximum(ends, 0)], 0)
         return reach, np.where(bad, never, start + s.delivery_service_s + home)
 
     def _way_home(self, i: int, s: Shipment) -> int:
         end = int(self.end[i])
         if end < 0:
             return 0
-        profile = self.problem.vehicle(self.ids[i]).profile
-        return int(self.durations[profile][s.delivery, end])
+        return int(self.durations[self.layer[i], s.delivery, end])
