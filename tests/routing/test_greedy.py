@@ -129,3 +129,23 @@ def test_pickups_go_only_to_couriers_with_room_in_every_dimension() -> None:
     solved = solve(problem, SolveParams(time_limit_s=0.3, backend="ortools"))
     assert check_plan(problem, solved) == []
     assert solved.assignment() == {"frozen": "far"}
+
+
+def test_each_courier_is_timed_on_their_own_profiles_streets() -> None:
+    bike_streets = Matrices(line(10).durations // 4, line(10).distances)  # 15 s a block
+    car_streets = line(10)  # 60 s a block
+    shipments = (Shipment("a", pickup=5, delivery=6, demand=(1,), pickup_window=(0, 10_000)),)
+    bike = Vehicle("bike", start=0, capacity=(1,), profile="bike")
+
+    def winner(car: Vehicle) -> str:
+        problem = Problem({"bike": bike_streets, "car": car_streets}, (bike, car), shipments)
+        plan = greedy(problem)
+        assert check_plan(problem, plan) == []
+        return plan.assignment()["a"]
+
+    # Reach times: bike 5 blocks × 15 s = 75 s; a car 2 blocks away 120 s, 1 block away 60 s.
+    assert winner(Vehicle("car", start=3, capacity=(1,), profile="car")) == "bike"
+    assert winner(Vehicle("car", start=4, capacity=(1,), profile="car")) == "car"
+    # The car's way back to its end counts on car streets: pickup at 60 s, delivered at 120 s,
+    # home (2 blocks) at 240 s — past a shift ending at 150 s.
+    assert winner(Vehicle("car", start=4, capacity=(1,), profile="car", end=4, shift=(0, 150))) == "bike"
