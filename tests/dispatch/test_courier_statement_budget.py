@@ -50,6 +50,9 @@ def test_the_route_is_one_statement_with_the_same_answer(db_session, fleet) -> N
     assert [s.seq for s in route.stops] == sorted(s.seq for s in route.stops)
     assert route.version >= 1
     assert route.status.value == "on_route"
+    # Each stop with its order's assignment: confirmed offers; a proof policy on drop-offs only.
+    assert {s.offer.value for s in route.stops} == {"confirmed"}
+    assert all((s.pod_policy is not None) == (s.kind is StopKind.dropoff) for s in route.stops)
 
 
 def test_stop_events_and_a_ping_batch_stay_within_their_budgets(db_session, fleet) -> None:
