@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, delete, exists, select
+from sqlalchemy import RowMapping, Select, bindparam, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -246,26 +247,34 @@ def delete_open_stops(session: Session, order_ids: Collection[uuid.UUID]) -> Non
 
 
 def lock_order_at_users_stop(
-    session: Session, *, stop_id: uuid.UUID, user_id: uuid.UUID
-) -> tuple[Order, uuid.UUID, uuid.UUID] | None:
+    session: Session, *, stop_id: uuid.UUID, user_id: uuid.UUID, load: bool = True
+) -> tuple[Order | None, uuid.UUID, uuid.UUID] | None:
     """The order of stop `stop_id`, locked, with the id and zone of the courier it belongs to,
     if that courier is `user_id`'s; None when there is no such stop of theirs. One statement
     where reading the courier, then the order through the stop took two; only the order is
     locked (the courier and the stop are read as of the statement's start, as the subquery of
     the two-statement version read them), and still before the stop (`lock_stop_and_assignment`),
-    as everywhere else."""
-    row = session.execute(_LOCK_ORDER_AT_USERS_STOP, {"stop_id": stop_id, "user_id": user_id}).first()
-    return None if row is None else (row[0], row[1], row[2])
+    as everywhere else. Without `load` the row is locked but not loaded (the order is None): a
+    caller that changes only the stop skips building the ORM object."""
+    statement = _LOCK_ORDER_AT_USERS_STOP if load else _LOCK_ORDER_ROW_AT_USERS_STOP
+    row = session.execute(statement, {"stop_id": stop_id, "user_id": user_id}).first()
+    if row is None:
+        return None
+    return (row[0] if load else None), row[1], row[2]
 
 
-_LOCK_ORDER_AT_USERS_STOP = (
-    select(Order, Courier.id, Courier.zone_id)
-    .join(RouteStop, RouteStop.order_id == Order.id)
-    .join(Courier, Courier.id == RouteStop.courier_id)
-    .where(RouteStop.id == bindparam("stop_id"), Courier.user_id == bindparam("user_id"))
-    .with_for_update(of=Order)
-    .execution_options(populate_existing=True)
-)
+def _lock_order_at_users_stop(order: Any) -> Select[Any, uuid.UUID, uuid.UUID]:
+    return (
+        select(order, Courier.id, Courier.zone_id)
+        .join(RouteStop, RouteStop.order_id == Order.id)
+        .join(Courier, Courier.id == RouteStop.courier_id)
+        .where(RouteStop.id == bindparam("stop_id"), Courier.user_id == bindparam("user_id"))
+        .with_for_update(of=Order)
+    )
+
+
+_LOCK_ORDER_AT_USERS_STOP = _lock_order_at_users_stop(Order).execution_options(populate_existing=True)
+_LOCK_ORDER_ROW_AT_USERS_STOP = _lock_order_at_users_stop(Order.id)
 _LOCK_STOP_AND_ASSIGNMENT = (
     select(RouteStop, OrderAssignment)
     .join(OrderAssignment, OrderAssignment.order_id == RouteStop.order_id)

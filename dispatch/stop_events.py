@@ -47,22 +47,36 @@ FINAL_FAILURES = frozenset({"refused", "address_not_found"})
 
 
 @dataclass(frozen=True, slots=True)
-class _Mine:
-    """A stop of the courier's, locked: its order, the stop, the order's assignment, and the
+class _Locked:
+    """A stop of the courier's, locked with its order: the stop, the order's assignment, and the
     courier's id and zone."""
 
-    order: Order
     stop: RouteStop
     assignment: OrderAssignment
     courier_id: uuid.UUID
     zone_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class _Mine(_Locked):
+    """`_Locked` with the order itself, loaded (for the events that move it)."""
+
+    order: Order
+
+
 def _mine(session: Session, user_id: uuid.UUID, stop_id: uuid.UUID) -> _Mine:
+    order, locked = _lock(session, user_id, stop_id, load_order=True)
+    assert order is not None
+    return _Mine(locked.stop, locked.assignment, locked.courier_id, locked.zone_id, order)
+
+
+def _lock(
+    session: Session, user_id: uuid.UUID, stop_id: uuid.UUID, *, load_order: bool
+) -> tuple[Order | None, _Locked]:
     # Two locking reads: the order (found through the user's courier and the stop), then the
     # stop with the assignment. Who the courier is comes with the first one; only when nothing
     # is found is it asked on its own, so that a user with no courier profile is told so.
-    found = repo.lock_order_at_users_stop(session, stop_id=stop_id, user_id=user_id)
+    found = repo.lock_order_at_users_stop(session, stop_id=stop_id, user_id=user_id, load=load_order)
     locked = repo.lock_stop_and_assignment(session, stop_id) if found is not None else None
     if found is None or locked is None:
         courier_for(session, user_id)
@@ -73,7 +87,7 @@ def _mine(session: Session, user_id: uuid.UUID, stop_id: uuid.UUID) -> _Mine:
         raise StopNotFound("No such stop on your route.", stop_id=str(stop_id))
     if stop.status not in (StopStatus.pending, StopStatus.arrived):
         raise StopOutOfOrder(f"This stop is already {stop.status.value}.", status=stop.status.value)
-    return _Mine(order, stop, assignment, courier_id, zone_id)
+    return order, _Locked(stop, assignment, courier_id, zone_id)
 
 
 def _event(session: Session, topic: str, stop: RouteStop, **extra: object) -> None:
@@ -82,7 +96,8 @@ def _event(session: Session, topic: str, stop: RouteStop, **extra: object) -> No
 
 
 def arrive(session: Session, *, user_id: uuid.UUID, stop_id: uuid.UUID) -> RouteStop:
-    mine = _mine(session, user_id, stop_id)
+    # The order is locked as for every event but not loaded: arriving changes only the stop.
+    _, mine = _lock(session, user_id, stop_id, load_order=False)
     stop, assignment = mine.stop, mine.assignment
     if assignment.state is AssignmentState.offered:
         raise OfferNotFound("Accept the offer first.", code="offer_not_accepted")
