@@ -153,6 +153,36 @@ def test_an_order_on_board_keeps_its_courier_when_the_plan_cannot_fit_it(db_sess
     assert drop.courier_id == courier_id
 
 
+@pytest.mark.parametrize("policy", ["vrp", "greedy"])
+def test_goods_on_board_past_the_shift_end_do_not_stop_the_rest_of_the_zone(db_session, fleet, policy) -> None:
+    # The courier's shift ends before they can reach the door: they still deliver (the route runs
+    # over), and the zone's other orders are planned as usual instead of the whole cycle failing.
+    oid, courier_id = _assigned_order(db_session, fleet, policy)
+    user = fleet.users[courier_id]
+    pickup = _pickup_stop(db_session, oid)
+    stop_events.arrive(db_session, user_id=user.id, stop_id=pickup.id)
+    stop_events.picked_up(db_session, user_id=user.id, stop_id=pickup.id, bags=1)
+    _no_room(db_session, courier_id)
+    other = fw.add_courier(db_session, fleet)
+    second = fw.order(db_session, fleet, lat=DOOR[0] + 0.004, lon=DOOR[1])
+    fw.pack(db_session, fleet, second)
+
+    result = _run(db_session, fleet, policy=policy)
+
+    run = db_session.scalars(select(DispatchRun).where(DispatchRun.id == result.run_id)).one()
+    assert not run.stats["status"].startswith("not_solved"), run.stats["status"]
+    assert (result.assigned, result.unassigned) == (1, 0)
+    assert _status(db_session, second) is OrderStatus.assigned
+    assert db_session.scalars(select(OrderAssignment.courier_id).where(OrderAssignment.order_id == second)).all() == [
+        other.id
+    ]
+    drop = db_session.scalars(
+        select(RouteStop).where(RouteStop.order_id == oid, RouteStop.kind == StopKind.dropoff)
+    ).one()
+    assert drop.courier_id == courier_id
+    assert drop.planned_arrival_at is not None and drop.planned_arrival_at > clock.now()
+
+
 def test_an_order_whose_courier_is_at_the_store_keeps_its_courier(db_session, fleet) -> None:
     oid, courier_id = _assigned_order(db_session, fleet, "vrp")
     pickup_id = _pickup_stop(db_session, oid).id
