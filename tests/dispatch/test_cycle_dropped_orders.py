@@ -180,7 +180,8 @@ def test_goods_on_board_past_the_shift_end_do_not_stop_the_rest_of_the_zone(db_s
         select(RouteStop).where(RouteStop.order_id == oid, RouteStop.kind == StopKind.dropoff)
     ).one()
     assert drop.courier_id == courier_id
-    assert drop.planned_arrival_at is not None and drop.planned_arrival_at > clock.now()
+    assert drop.planned_arrival_at is not None
+    assert drop.planned_arrival_at > clock.now()
 
 
 def test_an_order_whose_courier_is_at_the_store_keeps_its_courier(db_session, fleet) -> None:
