@@ -249,17 +249,25 @@ def _room_for_on_board(vehicle: Vehicle, shipments: Mapping[str, Shipment], dura
     Without this, goods on board of a courier near the end of their shift (or past it) are
     unservable, no plan can be valid, and the whole zone's cycle assigned nothing (measured:
     11 of 175 cycles of a saturated simulated lunch peak)."""
-    left = [shipments[sid] for sid in vehicle.on_board]
+    carried = [shipments[sid] for sid in vehicle.on_board]
+    # Room for the slower of two orders: nearest door next, and earliest deadline first (the
+    # order in which the greedy fallback places them), so either fits.
+    by_deadline = sorted(carried, key=lambda s: (s.delivery_window[1], s.id))
+    finish = max(_finish(vehicle, carried, durations, nearest=True), _finish(vehicle, by_deadline, durations))
+    if finish <= vehicle.shift[1]:
+        return vehicle
+    return replace(vehicle, shift=(vehicle.shift[0], min(TIME_MAX, finish)))
+
+
+def _finish(vehicle: Vehicle, carried: Sequence[Shipment], durations: IntMatrix, *, nearest: bool = False) -> int:
+    left = list(carried)
     t, here = vehicle.shift[0], vehicle.start
     while left:
-        arrival, nearest = min(
-            ((max(t + int(durations[here, s.delivery]), s.delivery_window[0]), i) for i, s in enumerate(left))
-        )
-        shipment = left.pop(nearest)
-        t, here = arrival + shipment.delivery_service_s, shipment.delivery
-    if t <= vehicle.shift[1]:
-        return vehicle
-    return replace(vehicle, shift=(vehicle.shift[0], min(TIME_MAX, t)))
+        arrivals = [max(t + int(durations[here, s.delivery]), s.delivery_window[0]) for s in left]
+        i = arrivals.index(min(arrivals)) if nearest else 0
+        shipment = left.pop(i)
+        t, here = arrivals[i] + shipment.delivery_service_s, shipment.delivery
+    return t
 
 
 def _previous_plan(problem: Problem, couriers: Sequence[CourierRow], index: Index) -> Plan | None:

@@ -73,22 +73,29 @@ def greedy(problem: Problem, reasons: Mapping[str, str] | None = None, *, batchi
 
 
 def _units(problem: Problem, batched: Sequence[tuple[Shipment, ...]] = ()) -> list[tuple[Shipment, ...]]:
-    """What greedy assigns, in order: on-board shipments (earliest deadline first), then the rest
+    """What greedy assigns, in order: on-board shipments and groups with a part on board (earliest
+    deadline first), then the rest
     by ready time, each group of parts as one unit (one courier takes all of its pickups, then
     its deliveries), and so each batch of `batched`."""
     grouped = {sid for members in problem.groups.values() for sid in members}
     grouped |= {s.id for batch in batched for s in batch}
-    on_board = sorted(
-        (problem.shipment(sid) for v in problem.vehicles for sid in v.on_board if sid not in grouped),
-        key=lambda s: (s.delivery_window[1], s.id),
-    )
+    groups = [tuple(problem.shipment(sid) for sid in members) for members in problem.groups.values()]
+    # A group with a part on board is as bound to its courier as a single shipment on board: it
+    # goes first too, or the courier's shift may be spent before its turn comes (a plan that
+    # leaves goods on a bike is invalid, and the whole cycle then assigned nothing).
+    carried = [u for u in groups if any(s.id in problem.carrier for s in u)]
+    on_board: list[tuple[Shipment, ...]] = [
+        (problem.shipment(sid),) for v in problem.vehicles for sid in v.on_board if sid not in grouped
+    ]
+    on_board += carried
+    on_board.sort(key=lambda u: (min(s.delivery_window[1] for s in u), u[0].id))
     rest: list[tuple[Shipment, ...]] = [
         (s,) for s in problem.shipments if s.id not in problem.carrier and s.id not in grouped
     ]
-    rest += [tuple(problem.shipment(sid) for sid in members) for members in problem.groups.values()]
+    rest += [u for u in groups if u not in carried]
     rest += batched
     rest.sort(key=lambda u: (min(_ready(s) for s in u), u[0].id))
-    return [*((s,) for s in on_board), *rest]
+    return [*on_board, *rest]
 
 
 def _ready(s: Shipment) -> int:

@@ -61,6 +61,22 @@ def test_on_board_goods_are_delivered_first() -> None:
     ]
 
 
+def test_a_split_order_on_board_is_delivered_before_anything_new() -> None:
+    # Both parts of a split order are on board and the shift leaves room for that delivery only:
+    # a ready order must not take the time first (a plan that leaves goods on a bike is invalid).
+    shipments = (
+        Shipment("o1@a", pickup=3, delivery=4, demand=(1,), group="o1"),
+        Shipment("o1@b", pickup=2, delivery=4, demand=(1,), group="o1"),
+        Shipment("new", pickup=1, delivery=0, demand=(1,)),
+    )
+    courier = Vehicle("c", start=1, capacity=(3,), shift=(0, 400), on_board=("o1@a", "o1@b"))
+    problem = Problem({"bike": line(5)}, (courier,), shipments)
+    plan = greedy(problem)
+    assert check_plan(problem, plan) == []
+    assert plan.assignment() == {"o1@a": "c", "o1@b": "c"}
+    assert [u.shipment_id for u in plan.unassigned] == ["new"]
+
+
 def test_depot_deliveries_respect_capacity() -> None:
     shipments = tuple(Shipment(f"c{i}", delivery=i, demand=(2,)) for i in range(1, 5))
     fleet = (Vehicle("a", start=0, end=0, capacity=(4,)), Vehicle("b", start=0, end=0, capacity=(4,)))
