@@ -30,6 +30,10 @@ class DispatchSettings(BaseSettings):
     reassignment_cost_s: int = Field(default=300, ge=0, le=86_400)
     drop_penalty_s: int = Field(default=36_000, ge=1, le=10_000_000)
     lateness_weight: int = Field(default=2, ge=0, le=100)
+    # Each second a packed order waits at its store for a courier costs this many seconds of
+    # driving: without it an order on time costs nothing more for waiting, so the solver queues it
+    # behind a busy courier's batch while idle couriers stand by until the promise is nearly due.
+    pickup_wait_weight: int = Field(default=3, ge=0, le=100)
     pickup_service_s: int = Field(default=90, ge=0, le=3600)
     dropoff_service_s: int = Field(default=120, ge=0, le=3600)
     max_ride_cold_s: int = Field(default=1800, ge=60, le=14_400)

@@ -13,8 +13,9 @@ Modelling choices, each a product rule:
 - picked-up orders are `on_board` their courier; orders an operator pinned, or whose pickup the
   courier has already arrived at (or, for a split order, collected one part of), are fixed to
   them (`assigned`);
-- pickup not before the order is ready; the promised window's end is a soft deadline (each late
-  second costs `lateness_weight`); chilled/frozen goods ride at most `max_ride_cold_s`;
+- pickup not before the order is ready, and each second it waits after that costs
+  `pickup_wait_weight`; the promised window's end is a soft deadline (each late second costs
+  `lateness_weight`); chilled/frozen goods ride at most `max_ride_cold_s`;
 - a failed delivery going back to the store is an on-board shipment whose "delivery" is the store;
 - a split order (picked at two stores) is one shipment per store, grouped: one courier collects
   both parts, each not before it is ready, and delivers them together; an order with a part at a
@@ -194,6 +195,7 @@ def _shipment(
         pickup_window=(_rel(index.now, part.ready_at), TIME_MAX),
         delivery_window=_delivery_window(o, index.now, returning),
         lateness_cost=0 if returning else settings.lateness_weight,
+        pickup_wait_cost=0 if returning else settings.pickup_wait_weight,
         pickup_service_s=settings.pickup_service_s,
         delivery_service_s=settings.dropoff_service_s,
         max_ride_s=settings.max_ride_cold_s if part.cold and not returning else None,

@@ -4,7 +4,8 @@ A route is scheduled as early as the windows allow (as `routing.plan.build_plan`
 inserted into it push the stops after them later; a push shrinks by every wait for a window to
 open on its way, so a push δ arriving at node j reaches node k as max(0, δ − waits of j..k).
 One pass over the route keeps, per node, its wait, the latest push its hard constraints allow
-(pickup window, hard deadline, max ride, shift end) and how far it is from being late. Then the
+(pickup window, hard deadline, max ride, shift end), how far it is from being late and what each
+second later costs there (lateness of a soft delivery, waiting goods at a pickup). Then the
 cost and feasibility of every (pickup position, delivery position) pair of every shipment are a
 few numpy operations over a (shipments × pickup position × delivery position) array, instead of
 re-scheduling the route once per candidate (a thousand candidates per shipment at 60 couriers).
@@ -55,6 +56,7 @@ class Units:
     delivery_service: IntArray
     hard: BoolArray
     lateness_cost: FloatArray
+    pickup_wait_cost: FloatArray  # 0 for goods that ride from the start
     max_ride: IntArray
     demand: IntArray  # (units, dimensions)
 
@@ -75,6 +77,9 @@ class Units:
             delivery_service=ints([x.delivery_service_s for x in s]),
             hard=np.asarray([x.hard_deadline for x in s], dtype=np.bool_),
             lateness_cost=np.asarray([0 if x.hard_deadline else x.lateness_cost for x in s], dtype=np.float64),
+            pickup_wait_cost=np.asarray(
+                [x.pickup_wait_cost if problem.has_pickup(x) else 0 for x in s], dtype=np.float64
+            ),
             max_ride=ints([NO_LIMIT if x.max_ride_s is None else x.max_ride_s for x in s]),
             demand=np.asarray([x.demand for x in s], dtype=np.int64).reshape(len(s), problem.dimensions),
         )
@@ -99,8 +104,8 @@ class RouteState:
         arr: list[int] = []
         wait: list[int] = []
         slack: list[int] = []  # latest push of each node's service start
-        rate: list[int] = []  # lateness cost per second (soft deliveries)
-        on_time: list[int] = []  # seconds a soft delivery could start later and still be on time
+        rate: list[int] = []  # cost per second of a later start (soft deliveries, pickups)
+        on_time: list[int] = []  # seconds a node could start later at no cost
         picked: dict[str, int] = {}
         for stop in stops:
             s = problem.shipment(stop.shipment_id)
@@ -120,7 +125,8 @@ class RouteState:
             arr.append(arrival)
             wait.append(begin - arrival)
             slack.append(latest - begin)
-            rate.append(s.lateness_cost if soft else 0)
+            # A pickup starts at or after its window opens: every second later has its price.
+            rate.append(s.pickup_wait_cost if pickup else s.lateness_cost if soft else 0)
             on_time.append(max(0, window[1] - begin) if soft else 0)
             sign = 1 if pickup else -1
             load = [a + sign * d for a, d in zip(load, s.demand, strict=True)]
@@ -169,15 +175,16 @@ class RouteState:
         self.soft_upto = np.searchsorted(soft_nodes, np.arange(size), side="right")
 
     def _late_after(self, push: IntArray) -> FloatArray:
-        """Extra lateness cost of the nodes after position b for `push[..., b]` at node b+1."""
+        """Extra lateness and waiting cost of the nodes after position b for `push[..., b]` at
+        node b+1."""
         if not self.soft_rate.size:
             return np.zeros(push.shape)
         over = np.maximum(0.0, push[..., None] - self.tau)
         return np.asarray((over * self.soft_rate).sum(axis=-1), dtype=np.float64)
 
     def pickup_delivery(self, u: Units, idx: IntArray, extra: FloatArray) -> tuple[FloatArray, IntArray, IntArray]:
-        """Cheapest insertion of each unit `idx` (with a pickup): its cost (travel, lateness of
-        every stop, plus `extra`; inf when nothing fits) and positions a <= b of the pickup and
+        """Cheapest insertion of each unit `idx` (with a pickup): its cost (travel, lateness and
+        waiting of every stop, plus `extra`; inf when nothing fits) and positions a <= b of the pickup and
         the delivery (a == b: the delivery right after the pickup)."""
         durations, costs, live = self.durations, self.costs, self.live[None, :]
         p, d = u.pickup[idx][:, None], u.delivery[idx][:, None]
@@ -209,6 +216,7 @@ class RouteState:
         total = (ins_p[:, :, None] + ins_d[:, None, :]).astype(np.float64)
         total[:, diag, diag] = costs[la, p] + costs[p, d] + costs[d, ln] * live - self.base[None, :]
         total += np.maximum(0, start_d - close) * u.lateness_cost[idx][:, None, None]
+        total += ((start_p - u.pickup_open[idx][:, None]) * u.pickup_wait_cost[idx][:, None])[:, :, None]
         total += self._late_after(push_d) + extra[:, None, None]
         if self.soft_rate.size:  # the stops between the two, pushed by the pickup
             over = np.maximum(0.0, push_p[:, :, None] - self.tau[None]) * self.soft_rate

@@ -186,6 +186,9 @@ class OrToolsModel:
                 continue
             pickup = self.index(Stop("pickup", s.id))
             time.CumulVar(pickup).SetRange(min(s.pickup_window[0], self.horizon), min(s.pickup_window[1], self.horizon))
+            # The on-time-only phase looks for deadlines met, fast: soft bounds slow each move.
+            if s.pickup_wait_cost and s.pickup_window[0] < self.horizon and not self.on_time_only:
+                time.SetCumulVarSoftUpperBound(pickup, s.pickup_window[0], s.pickup_wait_cost)
             if owner is not None:
                 routing.VehicleVar(pickup).SetValues([-1, problem.vehicle_index[owner]])
             # The pair is dropped or served together; its penalty is carried by the pickup alone.

@@ -19,7 +19,7 @@ def check_plan(problem: Problem, plan: Plan) -> list[str]:
     errors: list[str] = []
     errors += _check_coverage(problem, plan)
     seen: set[str] = set()
-    travel = lateness = 0
+    travel = lateness = waiting = 0
     for route in plan.routes:
         if route.vehicle_id not in problem.vehicle_index:
             errors.append(f"route for unknown vehicle {route.vehicle_id}")
@@ -28,15 +28,18 @@ def check_plan(problem: Problem, plan: Plan) -> list[str]:
             errors.append(f"vehicle {route.vehicle_id} has more than one route")
         seen.add(route.vehicle_id)
         vehicle = problem.vehicle(route.vehicle_id)
-        route_errors, route_travel, route_lateness = _check_route(problem, vehicle, route)
+        route_errors, route_travel, route_lateness, route_waiting = _check_route(problem, vehicle, route)
         errors += route_errors
         travel += route_travel
         lateness += route_lateness
+        waiting += route_waiting
     if not errors:
         if plan.cost.travel != travel:
             errors.append(f"reported travel cost {plan.cost.travel} != recomputed {travel}")
         if plan.cost.lateness != lateness:
             errors.append(f"reported lateness cost {plan.cost.lateness} != recomputed {lateness}")
+        if plan.cost.waiting != waiting:
+            errors.append(f"reported waiting cost {plan.cost.waiting} != recomputed {waiting}")
         penalties = problem.drop_penalty * len(plan.unassigned)
         if plan.cost.penalties != penalties:
             errors.append(f"reported penalties {plan.cost.penalties} != recomputed {penalties}")
@@ -106,13 +109,13 @@ def _initial_load(problem: Problem, route: Route) -> list[int]:
     return load
 
 
-def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list[str], int, int]:
-    """Violations of one route, its recomputed travel cost and lateness cost."""
+def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list[str], int, int, int]:
+    """Violations of one route, its recomputed travel, lateness and waiting costs."""
     errors: list[str] = []
     name = f"vehicle {vehicle.id}"
     visits = route.visits
     if not visits or visits[0].kind != "start" or visits[0].location != vehicle.start:
-        return [f"{name}: route must begin with a start visit at {vehicle.start}"], 0, 0
+        return [f"{name}: route must begin with a start visit at {vehicle.start}"], 0, 0, 0
     closes = visits[-1].kind == "end"
     if vehicle.end is None and closes:
         errors.append(f"{name}: open route must not have an end visit")
@@ -128,7 +131,7 @@ def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list
         errors.append(f"{name}: starts at {visits[0].start_s}, before its shift")
     ready = visits[0].start_s
     loc = vehicle.start
-    travel = lateness = 0
+    travel = lateness = waiting = 0
     picked_at: dict[str, int] = {}
     for visit in visits[1:]:
         leg_s, leg_m = int(m.durations[loc, visit.location]), int(m.distances[loc, visit.location])
@@ -147,6 +150,7 @@ def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list
         if visit.kind == "pickup":
             errors += _check_pickup(name, shipment, visit.location, visit.start_s)
             picked_at[shipment.id] = visit.start_s
+            waiting += max(0, visit.start_s - shipment.pickup_window[0]) * shipment.pickup_wait_cost
             sign, service = 1, shipment.pickup_service_s
         else:
             more, late = _check_delivery(problem, name, shipment, visit.location, visit.start_s, picked_at)
@@ -159,7 +163,7 @@ def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list
         ready = visit.start_s + service
     if ready > vehicle.shift[1]:
         errors.append(f"{name}: finishes at {ready}, after its shift ends at {vehicle.shift[1]}")
-    return errors, travel, lateness
+    return errors, travel, lateness, waiting
 
 
 def _check_pickup(name: str, shipment: Shipment, location: int, start: int) -> list[str]:

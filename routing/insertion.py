@@ -7,7 +7,7 @@ dispatch is cheaper and steadier: the previous routes, made valid for the new pr
 (`sanitize_routes`), with every unrouted shipment (a group of parts as one unit) inserted at its
 cheapest feasible pickup and delivery positions over every vehicle allowed to carry it, in
 regret-2 order (the unit that would lose most by waiting goes first). Costs are the real
-objective: travel, lateness of every stop the insertion pushes, reassignment.
+objective: travel, lateness and pickup waits of every stop the insertion pushes, reassignment.
 
 Single shipments are priced for all positions at once (`routing._insertion_costs`); every
 insertion is then re-checked exactly (`walk`, the constraints of `routing.check`) before it is
@@ -38,15 +38,16 @@ MAX_MISSES = 3
 @dataclass(frozen=True, slots=True)
 class Walk:
     """A route walked on its earliest schedule: the first stop breaking a hard constraint (its
-    shipment id, or None), and the travel and lateness costs up to there."""
+    shipment id, or None), and the travel, lateness and waiting costs up to there."""
 
     violation: str | None
     travel: int
     lateness: int
+    waiting: int = 0
 
     @property
     def cost(self) -> int:
-        return self.travel + self.lateness
+        return self.travel + self.lateness + self.waiting
 
 
 def walk(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> Walk:
@@ -67,7 +68,7 @@ def walk(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> Walk:
         depot = [sid for sid in loaded if sid not in problem.carrier]
         return Walk(depot[0] if depot else loaded[0], 0, 0)
     t, loc = vehicle.shift[0], vehicle.start
-    travel = lateness = 0
+    travel = lateness = waiting = 0
     picked: dict[str, int] = {}
     for stop in stops:
         s = problem.shipment(stop.shipment_id)
@@ -78,20 +79,22 @@ def walk(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> Walk:
         start = max(t + int(durations[loc, here]), window[0])
         late = start > window[1] if (pickup or s.hard_deadline) else False
         ride = not pickup and s.max_ride_s is not None and start - picked.get(s.id, start) > s.max_ride_s
-        if not pickup and not s.hard_deadline:
+        if pickup:
+            waiting += (start - window[0]) * s.pickup_wait_cost
+        elif not s.hard_deadline:
             lateness += max(0, start - window[1]) * s.lateness_cost
         load = [a + (d if pickup else -d) for a, d in zip(load, s.demand, strict=True)]
         over = any(ld > c for ld, c in zip(load, vehicle.capacity, strict=True))
         if late or ride or over or start > vehicle.shift[1]:
-            return Walk(s.id, travel, lateness)
+            return Walk(s.id, travel, lateness, waiting)
         picked[s.id] = start
         t, loc = start + (s.pickup_service_s if pickup else s.delivery_service_s), here
     if vehicle.end is not None:
         travel += int(costs[loc, vehicle.end])
         t += int(durations[loc, vehicle.end])
     if stops and t > vehicle.shift[1]:
-        return Walk(stops[-1].shipment_id, travel, lateness)
-    return Walk(None, travel, lateness)
+        return Walk(stops[-1].shipment_id, travel, lateness, waiting)
+    return Walk(None, travel, lateness, waiting)
 
 
 def repair(problem: Problem, previous: Plan, reasons: Mapping[str, str] | None = None) -> Plan:

@@ -74,16 +74,18 @@ class Unassigned:
 
 @dataclass(frozen=True, slots=True)
 class Cost:
-    """Cost in the problem's objective unit (seconds or metres)."""
+    """Cost in the problem's objective unit (seconds or metres). `waiting` prices goods ready at a
+    store and waiting for their courier (`Shipment.pickup_wait_cost`)."""
 
     travel: int
     lateness: int
     penalties: int
     reassignment: int
+    waiting: int = 0
 
     @property
     def total(self) -> int:
-        return self.travel + self.lateness + self.penalties + self.reassignment
+        return self.travel + self.lateness + self.penalties + self.reassignment + self.waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,16 @@ def lateness_cost(problem: Problem, route: Route) -> int:
     )
 
 
+def waiting_cost(problem: Problem, route: Route) -> int:
+    """What the pickups of `route` cost by starting after their goods were ready."""
+    total = 0
+    for v in route.visits:
+        if v.kind == "pickup" and v.shipment_id is not None:
+            s = problem.shipment(v.shipment_id)
+            total += (v.start_s - s.pickup_window[0]) * s.pickup_wait_cost
+    return total
+
+
 def build_plan(
     problem: Problem,
     sequences: Mapping[str, Sequence[Stop]],
@@ -205,5 +217,6 @@ def build_plan(
         lateness=sum(lateness_cost(problem, r) for r in routes),
         penalties=problem.drop_penalty * len(unassigned),
         reassignment=problem.reassignment_cost * moved,
+        waiting=sum(waiting_cost(problem, r) for r in routes),
     )
     return Plan(routes, unassigned, cost, stats)

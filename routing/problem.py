@@ -69,9 +69,11 @@ class Shipment:
 
     `pickup=None` is a single-stop delivery whose goods are loaded at the vehicle's start (the depot
     of classic VRPTW/CVRP). The pickup window is hard: not before the goods are ready, not after
-    `pickup_window[1]`. The delivery window's start is hard; its end is hard when `hard_deadline`,
-    otherwise each second late costs `lateness_cost`. `max_ride_s` bounds the time between the start
-    of pickup service and the start of delivery service (chilled and frozen goods).
+    `pickup_window[1]`. Each second the pickup starts after the window opens costs
+    `pickup_wait_cost` (goods ready and waiting for a courier). The delivery window's start is
+    hard; its end is hard when `hard_deadline`, otherwise each second late costs `lateness_cost`.
+    `max_ride_s` bounds the time between the start of pickup service and the start of delivery
+    service (chilled and frozen goods).
 
     Shipments sharing a `group` are parts of one consignment (an order picked at two stores): one
     vehicle carries all of them or none, and every pickup of the group comes before any of its
@@ -87,6 +89,7 @@ class Shipment:
     delivery_window: Window = (0, TIME_MAX)
     hard_deadline: bool = False
     lateness_cost: int = 1
+    pickup_wait_cost: int = 0
     pickup_service_s: int = 0
     delivery_service_s: int = 0
     max_ride_s: int | None = None
@@ -104,7 +107,7 @@ class Shipment:
             raise ValueError(f"shipment {self.id}: demand must be a non-empty tuple of non-negative ints")
         _check_window(f"shipment {self.id} pickup window", self.pickup_window)
         _check_window(f"shipment {self.id} delivery window", self.delivery_window)
-        if self.lateness_cost < 0 or self.pickup_service_s < 0 or self.delivery_service_s < 0:
+        if min(self.lateness_cost, self.pickup_wait_cost, self.pickup_service_s, self.delivery_service_s) < 0:
             raise ValueError(f"shipment {self.id}: costs and service times must be non-negative")
         if self.max_ride_s is not None and self.max_ride_s <= 0:
             raise ValueError(f"shipment {self.id}: max_ride_s must be positive")

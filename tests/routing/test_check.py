@@ -88,6 +88,16 @@ def test_hard_deadline_and_soft_lateness() -> None:
     assert plan.cost.lateness == (20 - 15) * 3
 
 
+def test_goods_waiting_at_the_pickup_are_priced_from_the_moment_they_are_ready() -> None:
+    problem = make_problem(pickup_window=(4, 1000), pickup_wait_cost=2)  # the van is there at 10 s
+    plan = plan_of(problem, valid_sequences())
+    assert check_plan(problem, plan) == []
+    assert plan.cost.waiting == (10 - 4) * 2
+    assert plan.cost.total == plan.cost.travel + plan.cost.lateness + plan.cost.waiting
+    understated = replace(plan, cost=replace(plan.cost, waiting=0))
+    assert check_plan(problem, understated) == ["reported waiting cost 0 != recomputed 12"]
+
+
 def test_max_ride_time() -> None:
     problem = make_problem(max_ride_s=5)
     assert any("rides 10 s" in e for e in check_plan(problem, plan_of(problem, valid_sequences())))

@@ -58,6 +58,7 @@ def random_problem(rng: random.Random, *, closed: bool) -> Problem:
                 delivery_window=(rng.choice([0, ready + 100]), due),
                 hard_deadline=rng.random() < 0.3,
                 lateness_cost=rng.randrange(1, 4),
+                pickup_wait_cost=rng.randrange(0, 3),
                 pickup_service_s=rng.randrange(0, 40),
                 delivery_service_s=rng.randrange(0, 40),
                 max_ride_s=rng.choice([None, 300, 700]) if i == 6 else None,  # only the one inserted
@@ -152,7 +153,7 @@ def test_walk_prices_like_build_plan_and_checks_like_check_plan() -> None:
         done = walk(problem, problem.vehicles[0], stops)
         assert (done.violation is None) == (check_plan(problem, plan) == [])
         if done.violation is None:
-            assert done.cost == plan.cost.travel + plan.cost.lateness
+            assert done.cost == plan.cost.travel + plan.cost.lateness + plan.cost.waiting
         walked += 1
 
 
