@@ -9,7 +9,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect
 
 from core.settings import get_settings
 
@@ -19,6 +19,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PHONE = ViewportSize(width=390, height=844)
 DESKTOP = ViewportSize(width=1280, height=800)
 TIMEOUT_MS = 30_000
+# Assertions wait as long as actions do: with their own 5 s default, a page redrawn after a
+# request on a loaded CI machine (two xdist workers, a browser and a live server on two cores)
+# once failed an assertion its action would have waited for.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @dataclass
