@@ -301,7 +301,7 @@ def _previous_plan(problem: Problem, couriers: Sequence[CourierRow], index: Inde
             routes.append(Route(vid, tuple(visits), 0, 0, 0))
     if not routes:
         return None
-    return Plan(tuple(routes), (), Cost(0, 0, 0, 0), SolverStats("database", "previous", 0.0))
+    return Plan(tuple(routes), (), Cost(0, 0, 0, 0, 0), SolverStats("database", "previous", 0.0))
 
 
 @dataclass(frozen=True, slots=True)

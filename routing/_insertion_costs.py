@@ -184,8 +184,8 @@ class RouteState:
 
     def pickup_delivery(self, u: Units, idx: IntArray, extra: FloatArray) -> tuple[FloatArray, IntArray, IntArray]:
         """Cheapest insertion of each unit `idx` (with a pickup): its cost (travel, lateness and
-        waiting of every stop, plus `extra`; inf when nothing fits) and positions a <= b of the pickup and
-        the delivery (a == b: the delivery right after the pickup)."""
+        waiting of every stop, plus `extra`; inf when nothing fits) and positions a <= b of the
+        pickup and the delivery (a == b: the delivery right after the pickup)."""
         durations, costs, live = self.durations, self.costs, self.live[None, :]
         p, d = u.pickup[idx][:, None], u.delivery[idx][:, None]
         la, ln = self.locs[None, :], self.after[None, :]

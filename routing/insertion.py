@@ -43,7 +43,7 @@ class Walk:
     violation: str | None
     travel: int
     lateness: int
-    waiting: int = 0
+    waiting: int
 
     @property
     def cost(self) -> int:
@@ -66,7 +66,7 @@ def walk(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> Walk:
     if any(ld > c for ld, c in zip(load, vehicle.capacity, strict=True)):
         # On-board goods always fit (the problem checks it): blame the depot goods.
         depot = [sid for sid in loaded if sid not in problem.carrier]
-        return Walk(depot[0] if depot else loaded[0], 0, 0)
+        return Walk(depot[0] if depot else loaded[0], 0, 0, 0)
     t, loc = vehicle.shift[0], vehicle.start
     travel = lateness = waiting = 0
     picked: dict[str, int] = {}

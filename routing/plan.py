@@ -81,7 +81,7 @@ class Cost:
     lateness: int
     penalties: int
     reassignment: int
-    waiting: int = 0
+    waiting: int
 
     @property
     def total(self) -> int:
