@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import structlog
@@ -65,15 +66,17 @@ def request_cycle(session: Session, zone_id: uuid.UUID) -> None:
 
 
 # Asked at every packed order: built once, not at each call.
-_ZONE_OF_LOCATION = select(DispatchZoneLocation.zone_id).where(
-    DispatchZoneLocation.location_id == bindparam("location_id")
+_ZONES_OF_LOCATIONS = (
+    select(DispatchZoneLocation.zone_id)
+    .where(DispatchZoneLocation.location_id.in_(bindparam("location_ids", expanding=True)))
+    .distinct()
 )
 
 
-def request_cycle_for_location(session: Session, location_id: uuid.UUID) -> None:
-    """An order got ready at this store: plan its zone now rather than at the next beat."""
-    zone_id = session.scalar(_ZONE_OF_LOCATION, {"location_id": location_id})
-    if zone_id is not None:
+def request_cycle_for_locations(session: Session, location_ids: Collection[uuid.UUID]) -> None:
+    """An order got ready at these stores: plan their zones now rather than at the next beat (a
+    split order over two zones is planned by one of them; the other's cycle passes it by)."""
+    for zone_id in sorted(session.scalars(_ZONES_OF_LOCATIONS, {"location_ids": list(location_ids)})):
         request_cycle(session, zone_id)
 
 

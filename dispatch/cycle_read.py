@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from core.geo import GeoPoint, haversine_m
 from dispatch.fleet_models import ON_SHIFT, Courier, DispatchZoneLocation, FleetVehicle, Shift, ShiftStatus
 from dispatch.models import FulfilmentStatus, Order, OrderFulfilment, OrderLine, OrderStatus
 from dispatch.route_models import AssignmentState, DeclinedOffer, OrderAssignment, RouteStop, StopKind, StopStatus
@@ -68,7 +70,6 @@ class OrderRow:
     pinned: bool = False
     offer_expires_at: datetime | None = None
     retry_after: datetime | None = None
-    outside_zone: bool = False  # a part is picked at a store of another zone
     declined_by: tuple[uuid.UUID, ...] = ()  # couriers who declined it or let the offer time out
 
     @property
@@ -173,6 +174,7 @@ def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: i
             Order.total_minor,
             OrderFulfilment.location_id,
             OrderFulfilment.location_id.in_(zone_locations).label("in_zone"),
+            OrderFulfilment.location_id.in_(select(DispatchZoneLocation.location_id)).label("zoned"),
             OrderFulfilment.ready_at,
             OrderFulfilment.picking_started_at,
             OrderFulfilment.created_at,
@@ -205,11 +207,13 @@ def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: i
     ).all()
     horizon = now + timedelta(seconds=soon_ready_s)
     out: dict[uuid.UUID, OrderRow] = {}
+    zoned: dict[uuid.UUID, dict[uuid.UUID, bool]] = defaultdict(dict)  # order -> its zoned stores -> ours?
     for r in rows:
         pickup = Pickup(r.location_id, r.lat, r.lon, _ready_at(r, now), r.bags or 1, cold=bool(r.cold_chain))
+        if r.zoned:
+            zoned[r.id][r.location_id] = r.in_zone
         if r.id in out:
             out[r.id].pickups.append(pickup)
-            out[r.id].outside_zone |= not r.in_zone
             continue
         has_assignment = r.order_id is not None
         if r.status is OrderStatus.failed_delivery and not has_assignment:
@@ -229,9 +233,11 @@ def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: i
             pinned=bool(has_assignment and r.pinned),
             offer_expires_at=r.offer_expires_at if has_assignment else None,
             retry_after=r.retry_after if has_assignment else None,
-            outside_zone=not r.in_zone,
             declined_by=tuple(sorted(r.declined)),
         )
+    for oid, stores in zoned.items():
+        if len(stores) > 1 and oid in out and not stores[_planning_store(out[oid], stores)]:
+            del out[oid]
     # Not ready within the horizon: not planned yet (a split order waits for its later part).
     for oid, o in list(out.items()):
         if o.status in (OrderStatus.accepted, OrderStatus.picking) and max(p.ready_at for p in o.pickups) > horizon:
@@ -239,6 +245,16 @@ def _orders(session: Session, zone_id: uuid.UUID, now: datetime, soon_ready_s: i
     _add_line_totals(session, out)
     _add_parts_on_board(session, out)
     return list(out.values())
+
+
+def _planning_store(order: OrderRow, zoned: Iterable[uuid.UUID]) -> uuid.UUID:
+    """Which store's zone plans a split order whose parts are in several zones: the one nearest
+    the customer (ties: the lower id). Every zone reading the order agrees without asking the
+    others, and the courier then collects the other part too (a zone's couriers ride anywhere;
+    zones only partition the planning)."""
+    door = GeoPoint(lat=order.dropoff_lat, lon=order.dropoff_lon)
+    where = {p.location_id: GeoPoint(lat=p.store_lat, lon=p.store_lon) for p in order.pickups}
+    return min(zoned, key=lambda store: (haversine_m(door, where[store]), store))
 
 
 def _ready_at(f: Any, now: datetime) -> datetime:

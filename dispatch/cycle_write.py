@@ -239,10 +239,9 @@ def _record(
     `write_s` ends where the recording starts (an ORM flush, then an UPDATE for `write_s`, cost
     two more round trips every cycle)."""
     read_s, solve_s, write_started = timings
-    set_aside = built.index.set_aside
     run_id = uuid.uuid4()
-    orders = len(built.problem.shipments) + len(set_aside)
-    unassigned = len(plan.unassigned) + len(set_aside)
+    orders = len(built.problem.shipments)
+    unassigned = len(plan.unassigned)
     rows = [
         {
             "id": uuid.uuid4(),
@@ -256,20 +255,6 @@ def _record(
             "created_at": now,
         }
         for e in explanations
-    ]
-    rows += [
-        {
-            "id": uuid.uuid4(),
-            "run_id": run_id,
-            "order_id": oid,
-            "courier_id": None,
-            "eta_at": None,
-            "detour_s": None,
-            "decision": f"Not assigned: {why}.",
-            "details": {"reason": why},
-            "created_at": now,
-        }
-        for oid, why in set_aside.items()
     ]
     run = {
         "id": run_id,

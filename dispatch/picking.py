@@ -222,7 +222,7 @@ def pack(
             transition(
                 session, order, OrderStatus.packed, at=now, actor_id=actor_id, details={"ready_at": ready.isoformat()}
             )
-            after_commit.request_cycle_for_location(session, location_id)  # a courier for it now
+            after_commit.request_cycle_for_locations(session, [p.location_id for p in mine.parts])  # a courier now
     session.flush()
     return mine.ticket(lines, catalogue)
 

@@ -18,8 +18,8 @@ Modelling choices, each a product rule:
   `lateness_weight`); chilled/frozen goods ride at most `max_ride_cold_s`;
 - a failed delivery going back to the store is an on-board shipment whose "delivery" is the store;
 - a split order (picked at two stores) is one shipment per store, grouped: one courier collects
-  both parts, each not before it is ready, and delivers them together; an order with a part at a
-  store of another zone is left to operators (each zone plans its own stores);
+  both parts, each not before it is ready, and delivers them together (with parts in two zones,
+  one zone plans it: see `cycle_read`);
 - a courier who declined an order (or let the offer time out) is excluded from carrying it.
 """
 
@@ -39,7 +39,6 @@ from routing import Cost, Plan, Problem, Route, Shipment, SolverStats, TravelTim
 from routing.problem import TIME_MAX
 from routing.types import IntMatrix, Point, Profile
 
-OTHER_ZONE = "split order with a part at a store of another dispatch zone; assign it by hand"
 _BIG = 10_000  # cold-box capacity of a vehicle that has one: only the bags dimension limits it
 
 
@@ -51,7 +50,6 @@ class Index:
     points: list[Point]
     orders: dict[str, OrderRow]
     couriers: dict[str, CourierRow]
-    set_aside: dict[uuid.UUID, str] = field(default_factory=dict)  # order id -> why not planned
     store_index: dict[uuid.UUID, int] = field(default_factory=dict)
     dropoff_index: dict[uuid.UUID, int] = field(default_factory=dict)
     parts: dict[str, tuple[OrderRow, Pickup]] = field(default_factory=dict)  # shipment id -> part
@@ -83,14 +81,9 @@ def _rel(now: datetime, when: datetime) -> int:
 def build(snapshot: Snapshot, *, settings: DispatchSettings, travel: TravelTimes) -> Built:
     now = snapshot.now
     index = Index(now=now, points=[], orders={}, couriers={})
-    plannable = []
-    for o in snapshot.orders:
-        if o.outside_zone:
-            index.set_aside[o.order_id] = OTHER_ZONE
-        else:
-            plannable.append(o)
+    orders = snapshot.orders
     # Couriers first (their start), then stores, then doors.
-    first = plannable[0].pickups[0] if plannable else None
+    first = orders[0].pickups[0] if orders else None
     fallback = Point(first.store_lat, first.store_lon) if first is not None else None
     starts: dict[uuid.UUID, int] = {}
     for c in snapshot.couriers:
@@ -102,20 +95,20 @@ def build(snapshot: Snapshot, *, settings: DispatchSettings, travel: TravelTimes
             continue
         starts[c.courier_id] = len(index.points)
         index.points.append(where)
-    for o in plannable:
+    for o in orders:
         for part in o.pickups:
             if part.location_id not in index.store_index:
                 index.store_index[part.location_id] = len(index.points)
                 index.points.append(Point(part.store_lat, part.store_lon))
-    for o in plannable:
+    for o in orders:
         index.dropoff_index[o.order_id] = len(index.points)
         index.points.append(Point(o.dropoff_lat, o.dropoff_lon))
 
     couriers = [c for c in snapshot.couriers if c.courier_id in starts]
-    owner = _fixed_owners(plannable, couriers)
+    owner = _fixed_owners(orders, couriers)
     shipments = [
         _shipment(o, part, index, settings, owner.get(o.order_id))
-        for o in plannable
+        for o in orders
         if _plannable(o, owner)
         for part in o.pickups
     ]
@@ -123,14 +116,14 @@ def build(snapshot: Snapshot, *, settings: DispatchSettings, travel: TravelTimes
     # Each courier's fixed orders, grouped once (scanning every order per courier was 0.5 s at
     # 1,000 orders × 300 couriers).
     held: dict[uuid.UUID, list[tuple[OrderRow, bool]]] = {}
-    for o in plannable:
+    for o in orders:
         if o.order_id in owner:
             courier_id, carried = owner[o.order_id]
             held.setdefault(courier_id, []).append((o, carried))
     vehicles = [_vehicle(c, starts[c.courier_id], held.get(c.courier_id, []), wanted, index) for c in couriers]
     for c in couriers:
         index.couriers[str(c.courier_id)] = c
-    for o in plannable:
+    for o in orders:
         index.orders[str(o.order_id)] = o
         for part in o.pickups:
             index.parts[shipment_id(o, part)] = (o, part)

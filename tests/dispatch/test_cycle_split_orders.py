@@ -1,10 +1,11 @@
 """Orders split over two stores are dispatched like any other: one courier collects both parts
 (each not before it is packed) and then delivers them together; the order is picked up when
-its last part is on board."""
+its last part is on board. Over two dispatch zones, exactly one zone plans it."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from core.auth.models import Role
 from dispatch import cycle, picking, repository, stop_events
 from dispatch.config import Policy
+from dispatch.fleet_models import DispatchZone, DispatchZoneLocation
 from dispatch.models import Order, OrderStatus
 from dispatch.route_models import DispatchExplanation, OrderAssignment, RouteStop, StopKind, StopStatus
 from dispatch.schemas import PackIn, PickLineIn
@@ -135,19 +137,45 @@ def test_a_courier_going_offline_keeps_a_half_collected_split_order(db_session, 
     assert not [s for s in _stops(db_session, oid) if s.status is StopStatus.pending and s.courier_id != first.id]
 
 
-def test_a_split_order_with_a_store_in_another_zone_is_left_to_operators(db_session, fleet) -> None:
-    fw.add_courier(db_session, fleet)
-    elsewhere = create_location(db_session, lat=52.519, lon=13.409)  # a store of no dispatch zone
-    only = [create_sku(db_session, price_minor=300) for _ in range(2)]
-    stock(db_session, fleet.stores[0], only[0], 50)
-    stock(db_session, elsewhere, only[1], 50)
+def _other_zone(db_session, fleet: fw.Fleet, store) -> fw.Fleet:
+    """A second dispatch zone with one store of its own (and no couriers yet)."""
+    zone = DispatchZone(code=f"Z-{uuid.uuid4().hex[:6]}", name="Friedrichshain")
+    db_session.add(zone)
     db_session.flush()
-    body = place_order(db_session, customer=fleet.customer, lines=[(sku, 1) for sku in only], lat=DOOR[0], lon=DOOR[1])
+    db_session.add(DispatchZoneLocation(location_id=store.id, zone_id=zone.id))
+    fleet.staff[store.id] = create_user(db_session, role=Role.staff, location_id=store.id)
+    return replace(fleet, zone=zone, stores=[store], couriers=[], users={})
+
+
+@pytest.mark.parametrize("door_near", ["first zone", "second zone"])
+def test_a_split_order_over_two_zones_is_planned_once_by_the_zone_of_the_store_nearest_the_door(
+    db_session, fleet, door_near
+) -> None:
+    ours = fleet.stores[0]  # 52.522, 13.401
+    theirs = create_location(db_session, lat=52.522, lon=13.421)
+    second = _other_zone(db_session, fleet, theirs)
+    couriers = {
+        "first zone": fw.add_courier(db_session, fleet, lat=ours.lat, lon=ours.lon),
+        "second zone": fw.add_courier(db_session, second, lat=theirs.lat, lon=theirs.lon),
+    }
+    only = [create_sku(db_session, price_minor=300) for _ in range(2)]
+    stock(db_session, ours, only[0], 50)
+    stock(db_session, theirs, only[1], 50)
+    db_session.flush()
+    door = (52.519, 13.403) if door_near == "first zone" else (52.519, 13.419)
+    body = place_order(db_session, customer=fleet.customer, lines=[(sku, 1) for sku in only], lat=door[0], lon=door[1])
     oid = uuid.UUID(body["id"])
-    assert {f.location_id for f in repository.fulfilments_of(db_session, [oid])} == {fleet.stores[0].id, elsewhere.id}
-    fleet.staff[elsewhere.id] = create_user(db_session, role=Role.staff, location_id=elsewhere.id)
+    assert {f.location_id for f in repository.fulfilments_of(db_session, [oid])} == {ours.id, theirs.id}
     _pack_all(db_session, fleet, oid)
-    _run(db_session, fleet)
+    planner, bystander = (fleet, second) if door_near == "first zone" else (second, fleet)
+
+    passed_by = cycle.run_zone(bystander.zone.id, scope=fw.scope_of(db_session), time_limit_s=0.5)
+    assert passed_by.orders == 0  # not even read: no explanation competes with the planner's
     assert db_session.get(OrderAssignment, oid) is None
-    why = db_session.scalars(select(DispatchExplanation.decision).where(DispatchExplanation.order_id == oid)).one()
-    assert "another dispatch zone" in why
+    cycle.run_zone(planner.zone.id, scope=fw.scope_of(db_session), time_limit_s=0.5)
+
+    assert db_session.get(OrderAssignment, oid).courier_id == couriers[door_near].id
+    stops = _stops(db_session, oid)
+    assert {s.location_id for s in stops if s.kind is StopKind.pickup} == {ours.id, theirs.id}
+    why = db_session.scalars(select(DispatchExplanation).where(DispatchExplanation.order_id == oid)).one()
+    assert why.courier_id == couriers[door_near].id
