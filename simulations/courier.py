@@ -123,6 +123,9 @@ class Rider:
                 pick_up = partial(stop_events.picked_up, user_id=self.plan.user_id, stop_id=stop.id, bags=bags)
                 result = self._attempt(pick_up)
                 if result is not False:
+                    order = self.sim.records.orders.get(stop.order_id)
+                    if order is not None:
+                        order.picked_up_s = env.now  # a split order: the last part's pick-up stays
                     break
             if not any(s.id == stop.id for s in self._open_stops()):
                 return  # the order went to someone else (or was cancelled) while we waited

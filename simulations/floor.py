@@ -58,6 +58,9 @@ class Floor:
                     picking.start_picking(session, order_id=order_id, location_id=store.id, actor_id=actor)
             except DomainError:
                 return  # cancelled by the customer meanwhile
+            record = sim.records.orders.get(order_id)
+            if record is not None and record.picking_started_s is None:
+                record.picking_started_s = sim.env.now
             work = (
                 store.seconds_per_line * len(lines) * max(0.5, self.rngs[store.id].gauss(1.0, 0.15))
                 + store.pack_seconds
@@ -85,6 +88,8 @@ class Floor:
             except DomainError:
                 return  # re-routed (cancelled) while it was being picked
             self.open[store.id].pop(order_id, None)
+            if record is not None:
+                record.packed_s = sim.env.now  # parts are packed in time order: the last one stays
         sim.packed(order_id, bags)
 
     # -- the outage --------------------------------------------------------------------------

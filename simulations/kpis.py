@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from simulations.records import Records
+from simulations.records import OrderRecord, Records
 
 CONTRACT_KEYS = (
     "click_to_door_p50_min",
@@ -24,6 +24,15 @@ CONTRACT_KEYS = (
     "stockouts",
     "split_orders",
     "dispatch_cycle_p99_s",
+)
+# Where a delivered order's click-to-door goes: waiting for a picker, picking and packing, packed
+# and waiting for its courier (to come and take it), and the ride to the door. Each is
+# (name, from, to) over OrderRecord's timestamps; an order's four add up to its click-to-door.
+STAGES = (
+    ("store_queue", "placed_s", "picking_started_s"),
+    ("picking", "picking_started_s", "packed_s"),
+    ("courier_wait", "packed_s", "picked_up_s"),
+    ("ride", "picked_up_s", "delivered_s"),
 )
 # Figures that depend on the machine's speed, not on the seed: left out of determinism checks.
 WALL_CLOCK_KEYS = frozenset({"dispatch_cycle_p50_s", "dispatch_cycle_p99_s", "solver_p50_s", "solver_max_s"})
@@ -81,8 +90,24 @@ def compute(records: Records, *, placed_before_s: float) -> dict[str, Any]:
         "km_to_door_per_order": round(km_to_door / len(delivered), 3) if delivered else 0.0,
         "orders_per_store_visit": round(len(delivered) / store_visits, 2) if store_visits else 0.0,
         **{f"open_at_end_{stage}": count for stage, count in records.backlog.items()},
+        **_stages(delivered),
     }
     return kpis
+
+
+def _stages(delivered: list[OrderRecord]) -> dict[str, float]:
+    """p50 and p90 minutes of each stage (STAGES) over the delivered orders (a re-placed order
+    queues from its first click, like its click-to-door)."""
+    out: dict[str, float] = {}
+    for name, start, end in STAGES:
+        minutes = []
+        for order in delivered:
+            began, ended = getattr(order, start), getattr(order, end)
+            if began is not None and ended is not None:
+                minutes.append((ended - began) / 60)
+        out[f"stage_{name}_p50_min"] = round(percentile(minutes, 50), 2)
+        out[f"stage_{name}_p90_min"] = round(percentile(minutes, 90), 2)
+    return out
 
 
 def seeded_part(kpis: dict[str, Any]) -> dict[str, Any]:

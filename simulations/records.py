@@ -30,6 +30,10 @@ class OrderRecord:
     lat: float
     lon: float
     locations: int  # how many stores fill it (2 = split order)
+    # Stages of the order's way to the door (see simulations.kpis.STAGES).
+    picking_started_s: float | None = None  # a picker took its first part
+    packed_s: float | None = None  # its last part was packed
+    picked_up_s: float | None = None  # its last part went on board
     delivered_s: float | None = None
     cancelled: bool = False
     failed: bool = False

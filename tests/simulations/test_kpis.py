@@ -11,9 +11,8 @@ from simulations.records import CourierRecord, CycleRecord, OrderRecord, Records
 
 
 def _order(placed_s: float, delivered_s: float | None, promised_end_s: float, **extra) -> OrderRecord:
-    return OrderRecord(
-        uuid.uuid4(), placed_s, promised_end_s, 52.5, 13.4, extra.pop("locations", 1), delivered_s, **extra
-    )
+    locations = extra.pop("locations", 1)
+    return OrderRecord(uuid.uuid4(), placed_s, promised_end_s, 52.5, 13.4, locations, delivered_s=delivered_s, **extra)
 
 
 @pytest.fixture
@@ -66,3 +65,20 @@ def test_the_seeded_part_leaves_out_wall_clock_figures(records) -> None:
     part = seeded_part(compute(records, placed_before_s=7200))
     assert "dispatch_cycle_p99_s" not in part
     assert part["on_time_pct"] == pytest.approx(66.67)
+
+
+def test_click_to_door_splits_into_its_stages() -> None:
+    r = Records()
+    # (placed, picking started, packed, picked up, delivered) in seconds.
+    timelines = [(0, 60, 360, 480, 1080), (0, 120, 540, 600, 1500), (0, 300, 600, 1200, 1800)]
+    for placed, started, packed, picked_up, delivered in timelines:
+        order = _order(placed, delivered, 3600, picking_started_s=started, packed_s=packed, picked_up_s=picked_up)
+        r.orders[order.order_id] = order
+    never = _order(0, None, 3600, picking_started_s=30, packed_s=90)  # not delivered: no stage counts
+    r.orders[never.order_id] = never
+    kpis = compute(r, placed_before_s=7200)
+    # Queues 1, 2, 5 min; picking 5, 7, 5; courier waits 2, 1, 10; rides 10, 15, 10.
+    assert (kpis["stage_store_queue_p50_min"], kpis["stage_store_queue_p90_min"]) == (2.0, 4.4)
+    assert (kpis["stage_picking_p50_min"], kpis["stage_picking_p90_min"]) == (5.0, 6.6)
+    assert (kpis["stage_courier_wait_p50_min"], kpis["stage_courier_wait_p90_min"]) == (2.0, 8.4)
+    assert (kpis["stage_ride_p50_min"], kpis["stage_ride_p90_min"]) == (10.0, 14.0)

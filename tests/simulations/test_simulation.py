@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from sqlalchemy import Engine, text
 
 from simulations.kpis import seeded_part
@@ -53,7 +54,23 @@ def test_a_run_goes_through_the_real_services(simulate, committed_db) -> None:
     # Couriers pinged their way along: positions were stored by the ping service.
     assert _scalar(committed_db, "SELECT count(*) FROM courier_positions") == records.pings > 0
     assert records.pings_dropped == 0  # the simulated app sends only fixes the service accepts
-    # Virtual time: every order was placed on the scenario's day, not today.
+    # The stages of click-to-door are the timestamps the services wrote: picking began (first
+    # part), packed (its last part; the order's own `packed_at` moves when a courier drops it),
+    # picked up, delivered.
+    with committed_db.connect() as conn:
+        stamped = conn.execute(
+            text("""SELECT o.id, extract(epoch FROM min(f.picking_started_at)), extract(epoch FROM max(f.ready_at)),
+                      extract(epoch FROM o.picked_up_at), extract(epoch FROM o.delivered_at)
+                 FROM orders o JOIN order_fulfilments f ON f.order_id = o.id
+                WHERE o.status = 'delivered' GROUP BY o.id""")
+        ).all()
+    start = result.options.scenario.start.timestamp()
+    assert len(stamped) == delivered
+    for oid, *stamps in stamped:
+        o = records.orders[oid]
+        seen = [o.picking_started_s, o.packed_s, o.picked_up_s, o.delivered_s]
+        assert seen == pytest.approx([float(t) - start for t in stamps], abs=1e-3)
+        # Virtual time: every order was placed on the scenario's day, not today.
     assert _scalar(committed_db, "SELECT count(*) FROM orders WHERE placed_at::date <> DATE '2026-06-03'") == 0
 
 
