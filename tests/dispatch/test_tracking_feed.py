@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+import redis.asyncio as aioredis
 
 from core.redis import get_redis
 from core.settings import get_settings
@@ -65,13 +66,24 @@ def test_one_connection_subscribes_only_watched_channels_and_leaves_with_the_las
     channel = f"o2o:test:{uuid.uuid4()}"
     redis = get_redis()
 
+    # Named, so that its subscriptions can be told apart from other clients' (PUBSUB NUMPAT is
+    # server-wide, and Celery's workers in parallel tests subscribe to patterns).
+    name = f"hub-test-{uuid.uuid4().hex[:8]}"
+
+    def named_client(url: str) -> aioredis.Redis:
+        return aioredis.Redis.from_url(url, decode_responses=True, client_name=name)
+
+    def hub_connections() -> list[dict]:
+        return [c for c in redis.client_list() if c.get("name") == name]
+
     async def scenario() -> None:
-        hub = Hub(get_settings().effective_redis_url())
+        hub = Hub(get_settings().effective_redis_url(), client_factory=named_client)
         one, two = Listener(), Listener()
         await hub.subscribe(channel, one)
         await hub.subscribe(channel, two)
         assert redis.pubsub_numsub(channel) == [(channel, 1)]  # one connection for both sockets
-        assert redis.pubsub_numpat() == 0
+        # That connection holds exactly this channel, and no pattern.
+        assert [(c["sub"], c["psub"]) for c in hub_connections() if c["sub"] != "0"] == [("1", "0")]
         redis.publish(channel, "hello")
         for _ in range(50):
             if one.got and two.got:
