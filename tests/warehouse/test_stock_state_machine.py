@@ -69,6 +69,7 @@ class PlannedTransfer:
 
 class StockMachine(RuleBasedStateMachine):
     engine: ClassVar[Engine]
+    checks: ClassVar[int] = 0  # invariant checks run against the database, over all examples
 
     def __init__(self) -> None:
         super().__init__()
@@ -304,6 +305,7 @@ class StockMachine(RuleBasedStateMachine):
     @invariant()
     def levels_are_sound_and_the_ledger_replays_to_them(self) -> None:
         assert_stock_invariants(self.session, reservations_cover_reserved=False)
+        type(self).checks += 1
 
     @invariant()
     def levels_are_what_the_model_says(self) -> None:
@@ -341,12 +343,17 @@ class StockMachine(RuleBasedStateMachine):
 def test_stock_survives_any_sequence_of_operations(engine: Engine) -> None:
     """Small enough for every `make test`; O2O_STOCK_EXAMPLES=300 explores deeper (minutes)."""
     StockMachine.engine = engine
+    StockMachine.checks = 0
+    examples = int(os.environ.get("O2O_STOCK_EXAMPLES", "25"))
     run_state_machine_as_test(
         StockMachine,
         settings=settings(
-            max_examples=int(os.environ.get("O2O_STOCK_EXAMPLES", "25")),
+            max_examples=examples,
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+    # The invariants (asserted inside the machine) ran in every example (after each step), not
+    # never: a machine whose set-up failed silently would pass with no checks at all.
+    assert StockMachine.checks >= examples
