@@ -1,6 +1,7 @@
 """The run's report: `report.md` with the KPI table (side by side when policies are compared),
-`kpis.json`, and PNG plots per policy: orders and late orders over time, click-to-door histogram,
-courier utilisation, and a map of deliveries coloured by lateness."""
+`kpis.json`, where click-to-door goes (its stages, all policies in one plot), and PNG plots per
+policy: orders and late orders over time, click-to-door histogram, courier utilisation, and a map
+of deliveries coloured by lateness."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
+
+from simulations.kpis import STAGES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -32,12 +35,9 @@ def write_report(results: list[RunResult], folder: Path) -> Path:
         f"{scenario.orders} orders expected over {scenario.duration_s / 3600:.1f} h, {scenario.couriers} couriers;"
         f" start {scenario.start.isoformat()}.",
         "",
-        "| KPI | " + " | ".join(r.options.policy for r in results) + " |",
-        "|---|" + "---|" * len(results),
-        "| wall s | " + " | ".join(f"{r.wall_s:.1f}" for r in results) + " |",
-        "| orders | " + " | ".join(str(r.contract()["orders"]) for r in results) + " |",
     ]
-    lines += [f"| {key} | " + " | ".join(str(r.kpis[key]) for r in results) + " |" for key in first.kpis]
+    lines += _kpi_table(results)
+    lines += ["", "## Where the minutes go", "", f"![stages]({_stages(results, folder)})"]
     for result in results:
         lines += ["", f"## {result.options.policy}", ""]
         for name in _plots(result, folder):
@@ -45,6 +45,52 @@ def write_report(results: list[RunResult], folder: Path) -> Path:
     report = folder / "report.md"
     report.write_text("\n".join(lines) + "\n")
     return report
+
+
+def _kpi_table(results: list[RunResult]) -> list[str]:
+    """Every KPI side by side; comparing two policies, also the second's figure over the first's."""
+    ratio = len(results) == 2
+    head = "| KPI | " + " | ".join(r.options.policy for r in results) + " |"
+    if ratio:
+        head += f" {results[1].options.policy} / {results[0].options.policy} |"
+    rows = [("wall s", [round(r.wall_s, 1) for r in results]), ("orders", [r.contract()["orders"] for r in results])]
+    rows += [(key, [r.kpis[key] for r in results]) for key in results[0].kpis]
+    lines = [head, "|---|" + "---|" * (len(results) + ratio)]
+    for name, values in rows:
+        cells = [str(v) for v in values]
+        if ratio:
+            first, second = values
+            cells.append(f"{second / first:.2f}" if first else "")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _stages(results: list[RunResult], folder: Path) -> str:
+    """Mean minutes of each stage of click-to-door (kpis.STAGES), stacked, one bar per policy:
+    means add up (to the mean click-to-door), percentiles do not."""
+    figure, axes = plt.subplots(figsize=(8, 1.8 + 0.6 * len(results)))
+    policies = [r.options.policy for r in results]
+    left = [0.0] * len(results)
+    for name, start, end in STAGES:
+        means = []
+        for result in results:
+            minutes = [
+                (getattr(o, end) - getattr(o, start)) / 60
+                for o in result.records.orders.values()
+                if o.delivered_s is not None and getattr(o, start) is not None and getattr(o, end) is not None
+            ]
+            means.append(sum(minutes) / len(minutes) if minutes else 0.0)
+        bars = axes.barh(policies, means, left=left, label=name.replace("_", " "))
+        axes.bar_label(bars, labels=[f"{m:.1f}" if m >= 1 else "" for m in means], label_type="center")
+        left = [a + b for a, b in zip(left, means, strict=True)]
+    axes.set_xlabel("minutes, mean over delivered orders")
+    axes.set_title("Where click-to-door goes", pad=28)
+    axes.legend(ncols=len(STAGES), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    figure.tight_layout()
+    name = "stages.png"
+    figure.savefig(folder / name, dpi=90)
+    plt.close(figure)
+    return name
 
 
 def _plots(result: RunResult, folder: Path) -> list[str]:

@@ -41,7 +41,10 @@ def test_compare_writes_both_runs_in_the_contract_and_a_report(committed_db, tmp
     # Both policies met the same city and the same customers.
     assert document["runs"]["greedy"]["orders"] == document["runs"]["vrp"]["orders"]
     markdown = (report / "report.md").read_text()
-    assert "| on_time_pct |" in markdown
+    assert "| KPI | greedy | vrp | vrp / greedy |" in markdown
+    greedy, vrp = (document["runs"][p]["more_kpis"]["courier_hours"] for p in ("greedy", "vrp"))
+    assert f"| courier_hours | {greedy} | {vrp} | {vrp / greedy:.2f} |" in markdown
+    assert (report / "stages.png").read_bytes()[:4] == b"\x89PNG"
     for name in ("orders", "click_to_door", "utilisation", "map"):
         for policy in ("greedy", "vrp"):
             assert (report / f"{name}-{policy}.png").read_bytes()[:4] == b"\x89PNG"
