@@ -73,7 +73,7 @@ def test_one_connection_subscribes_only_watched_channels_and_leaves_with_the_las
     def named_client(url: str) -> aioredis.Redis:
         return aioredis.Redis.from_url(url, decode_responses=True, client_name=name)
 
-    def hub_connections() -> list[dict]:
+    def hub_connections() -> list[dict[str, str]]:
         return [c for c in redis.client_list() if c.get("name") == name]
 
     async def scenario() -> None:
