@@ -55,7 +55,7 @@ class Rider:
         env, plan = self.sim.env, self.plan
         if plan.shift_start_s > env.now:
             yield env.timeout(plan.shift_start_s - env.now)
-        with self.sim.step() as session:
+        with self.sim.step("courier stop events") as session:
             shifts.start_shift(session, user_id=plan.user_id, vehicle_id=plan.vehicle_id)
             self._ping(session, [(self.sim.now(), self.position)])
         self.on_shift, self.began = True, env.now
@@ -91,14 +91,14 @@ class Rider:
     # -- the route ---------------------------------------------------------------------------
 
     def _open_stops(self) -> list[StopOut]:
-        with self.sim.step() as session:
+        with self.sim.step("courier route reads") as session:
             route = routes.my_route(session, user_id=self.plan.user_id)
         return sorted((s for s in route.stops if s.status in OPEN), key=lambda s: s.seq)
 
     def _serve(self, stop: StopOut) -> Process:
         yield from self._ride(Point(stop.lat, stop.lon), stop.kind)
         try:
-            with self.sim.step() as session:
+            with self.sim.step("courier stop events") as session:
                 stop_events.arrive(session, user_id=self.plan.user_id, stop_id=stop.id)
         except DomainError:
             return  # re-planned away while we rode: the next look at the app says where to go
@@ -158,7 +158,7 @@ class Rider:
     def _attempt(self, action: Callable[[Session], object]) -> object:
         """One stop event; a refusal (409: re-planned, not ready) is an answer, not a crash."""
         try:
-            with self.sim.step() as session:
+            with self.sim.step("courier stop events") as session:
                 return action(session)
         except DomainError:
             return False
@@ -190,7 +190,7 @@ class Rider:
             fixes = self._fixes(leg, done, done + step)
             done += step
             if step >= 1.0:  # turned round at once: nothing new to report
-                with self.sim.step() as session:
+                with self.sim.step("courier pings") as session:
                     self._ping(session, fixes)
         metres = leg.metres * (min(1.0, done / leg.seconds) if leg.seconds > 0 else 1.0)
         self.record.metres += metres

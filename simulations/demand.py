@@ -80,7 +80,7 @@ class Customers:
             }
         )
         try:
-            with sim.step() as session:
+            with sim.step("customers") as session:
                 result = checkout.checkout(
                     session, customer_id=customer, idempotency_key=f"sim-{self.count}", data=data
                 )
@@ -127,7 +127,7 @@ class Customers:
     def _cancel_later(self, order_id: uuid.UUID, customer: uuid.UUID) -> Process:
         yield self.sim.env.timeout(self.rng.uniform(*CANCEL_WITHIN_S))
         try:
-            with self.sim.step() as session:
+            with self.sim.step("customers") as session:
                 orders.cancel(session, order_id=order_id, customer_id=customer, reason="changed my mind")
         except DomainError:
             return  # already being picked: too late to cancel

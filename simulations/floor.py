@@ -53,7 +53,7 @@ class Floor:
                 return  # re-routed while it waited
             actor = store.staff_user_id
             try:
-                with sim.step() as session:
+                with sim.step("store staff") as session:
                     # A placed order is accepted on the way.
                     picking.start_picking(session, order_id=order_id, location_id=store.id, actor_id=actor)
             except DomainError:
@@ -70,7 +70,7 @@ class Floor:
             bags = max(1, math.ceil(units / UNITS_PER_BAG))
             cold = any(uuid.UUID(line["sku_id"]) in self.world.cold for line in lines)
             try:
-                with sim.step() as session:
+                with sim.step("store staff") as session:
                     picking.pick_lines(
                         session,
                         order_id=order_id,
@@ -98,7 +98,7 @@ class Floor:
         """Close the store that has had the most orders; re-place the orders it has not packed (the
         ones packed are handed to their couriers as planned)."""
         busiest = max(self.world.stores, key=lambda s: (self.handled[s.id], s.code))
-        with self.sim.step() as session:
+        with self.sim.step("store staff") as session:
             stores.update_location(session, location_id=busiest.id, data=LocationUpdate(active=False))
         unpacked, self.open[busiest.id] = self.open[busiest.id], {}
         for placed in unpacked.values():  # in the order they were placed
@@ -109,7 +109,7 @@ class Floor:
         sim, body = self.sim, placed.body
         record = sim.records.orders.get(placed.order_id)
         try:
-            with sim.step() as session:
+            with sim.step("customers") as session:
                 orders.cancel(session, order_id=placed.order_id, reason="store closed: re-placed at another store")
         except DomainError:
             return
@@ -122,7 +122,7 @@ class Floor:
             }
         )
         try:
-            with sim.step() as session:
+            with sim.step("customers") as session:
                 result = checkout.checkout(
                     session, customer_id=placed.customer_id, idempotency_key=f"reroute-{placed.order_id}", data=data
                 )

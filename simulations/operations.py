@@ -61,6 +61,7 @@ class Dispatchers:
             result = cycle.run_zone(
                 zone_id, scope=self.sim.scope, policy=self.policy, time_limit_s=self.time_limit_s, travel=self.travel
             )
+            self.sim.records.spent("dispatch cycles", time.perf_counter() - started)
             if not result.skipped:
                 self.sim.records.cycles.append(
                     CycleRecord(
@@ -81,15 +82,15 @@ def replenisher(sim: Sim) -> Process:
     last_sweep = 0.0
     while True:
         yield env.timeout(SWEEP_EVERY_S)
-        with sim.step() as session:
+        with sim.step("replenishment") as session:
             sim.records.reservation_expiries += reservations.expire_due(session, limit=5000)
         if env.now - last_sweep >= REPLENISH_SWEEP_EVERY_S:
             last_sweep = env.now
-            with sim.step() as session:
+            with sim.step("replenishment") as session:
                 replenishment.sweep(session)
         queue, sim.replenish_queue = sim.replenish_queue, []
         for location_id in queue:
-            with sim.step() as session:
+            with sim.step("replenishment") as session:
                 result = replenishment.replenish_location(session, location_id=location_id)
             if result.transfer_id is not None:
                 _send_truck(sim, result.transfer_id)
@@ -97,7 +98,7 @@ def replenisher(sim: Sim) -> Process:
 
 def _send_truck(sim: Sim, transfer_id: uuid.UUID) -> None:
     try:
-        with sim.step() as session:
+        with sim.step("replenishment") as session:
             transfers.dispatch_transfer(session, transfer_id=transfer_id)
             expected = transfer_queries.get_transfer(session, transfer_id=transfer_id).expected_at
     except DomainError:
@@ -108,7 +109,7 @@ def _send_truck(sim: Sim, transfer_id: uuid.UUID) -> None:
 def _arrive(sim: Sim, transfer_id: uuid.UUID, expected: datetime | None) -> Process:
     delay = 0.0 if expected is None else max(0.0, (expected - sim.now()).total_seconds())
     yield sim.env.timeout(delay)
-    with sim.step() as session:
+    with sim.step("replenishment") as session:
         sent = transfer_queries.get_transfer(session, transfer_id=transfer_id)
         lines = [ReceiptLineIn(sku_id=line.sku_id, qty_received=line.qty) for line in sent.lines]
         transfers.receive_transfer(session, transfer_id=transfer_id, lines=lines)

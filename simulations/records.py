@@ -5,11 +5,25 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.models import Order, OrderStatus
+
+# What a unit of work in the run was, for its own account of where the wall time went.
+Work = Literal[
+    "set-up",
+    "customers",  # checkouts and cancellations (and re-placing a closed store's orders)
+    "store staff",  # accepting, picking, packing (and closing a store)
+    "courier route reads",  # the app reading the route
+    "courier stop events",  # arrivals, pick-ups, hand-overs, shifts and breaks
+    "courier pings",
+    "dispatch cycles",  # the whole cycle: read, solve, write
+    "replenishment",  # sweeps, replenishment planning, trucks, reservation expiry
+]
+
 
 # Where an order still open when the clock stops is waiting.
 BACKLOG_STAGES = {
@@ -82,6 +96,12 @@ class Records:
     pings_dropped: int = 0  # and refused (its sanity rules)
     rerouted: int = 0  # open orders of a closed store sent elsewhere
     backlog: dict[str, int] = field(default_factory=dict)  # open orders at the end, by stage
+    wall_s: dict[str, float] = field(default_factory=dict)  # wall seconds by Work
+    steps: dict[str, int] = field(default_factory=dict)  # units of work by Work
+
+    def spent(self, work: Work, seconds: float) -> None:
+        self.wall_s[work] = self.wall_s.get(work, 0.0) + seconds
+        self.steps[work] = self.steps.get(work, 0) + 1
 
     def courier(self, courier_id: uuid.UUID) -> CourierRecord:
         record = self.couriers.get(courier_id)

@@ -38,6 +38,8 @@ def write_report(results: list[RunResult], folder: Path) -> Path:
     ]
     lines += _kpi_table(results)
     lines += ["", "## Where the minutes go", "", f"![stages]({_stages(results, folder)})"]
+    lines += ["", "## Where the wall time went", ""]
+    lines += _wall_table(results)
     for result in results:
         lines += ["", f"## {result.options.policy}", ""]
         for name in _plots(result, folder):
@@ -62,6 +64,21 @@ def _kpi_table(results: list[RunResult]) -> list[str]:
             first, second = values
             cells.append(f"{second / first:.2f}" if first else "")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _wall_table(results: list[RunResult]) -> list[str]:
+    """Each run's wall seconds by kind of work, with its share and the time per unit of work."""
+    lines = ["| run | work | s | share | steps | ms per step |", "|---|---|---|---|---|---|"]
+    for result in results:
+        steps = result.records.steps
+        for work, seconds in result.wall_by_work().items():
+            count = steps.get(work)
+            per = f"{1000 * seconds / count:.1f}" if count else ""
+            share = 100 * seconds / result.wall_s if result.wall_s else 0.0
+            lines.append(
+                f"| {result.options.policy} | {work} | {seconds:.1f} | {share:.0f} % | {count or ''} | {per} |"
+            )
     return lines
 
 

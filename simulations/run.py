@@ -34,6 +34,7 @@ from simulations.scenarios import Scenario
 from simulations.world import World, build
 
 PROGRESS_EVERY_S = 60
+SIMULATION_ITSELF = "simulation itself"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,15 @@ class RunResult:
             "orders": sum(1 for o in self.records.orders.values() if o.placed_s < self.options.scenario.duration_s),
             "kpis": {key: self.kpis[key] for key in kpi.CONTRACT_KEYS},
             "more_kpis": {k: v for k, v in self.kpis.items() if k not in kpi.CONTRACT_KEYS},
+            "wall_s_by_work": {work: round(seconds, 1) for work, seconds in self.wall_by_work().items()},
         }
+
+    def wall_by_work(self) -> dict[str, float]:
+        """Where the run's wall time went, by kind of work (records.Work), largest first; the rest
+        is the simulation's own (SimPy, courier movement, bookkeeping)."""
+        spent = sorted(self.records.wall_s.items(), key=lambda item: -item[1])
+        rest = self.wall_s - sum(seconds for _, seconds in spent)
+        return {**dict(spent), SIMULATION_ITSELF: max(0.0, rest)}
 
 
 def run(
@@ -109,7 +118,7 @@ def run(
     ids = seeded_uuids(options.seed) if options.live_speed is None else nullcontext()
     try:
         with clock.use_clock(sim.now), ids:
-            with sim.step() as session:
+            with sim.step("set-up") as session:
                 world = build(
                     session,
                     scenario,
@@ -125,7 +134,7 @@ def run(
             env.run(until=end_s)
             for rider in riders:
                 rider.close(env.now)
-            with sim.step() as session:
+            with sim.step("set-up") as session:
                 sim.records.backlog = backlog(session, list(sim.records.orders))
     finally:
         engine.dispose()

@@ -11,6 +11,7 @@ app wakes that courier. Redis publishes (live positions) still go out for real.
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from core.celery_app import take_pending
 from core.db import new_session
 from dispatch.after_commit import RUN_CYCLE_TASK, couriers_messaged
-from simulations.records import Records
+from simulations.records import Records, Work
 from simulations.scenarios import Scenario
 from warehouse.replenishment import REPLENISH_TASK
 
@@ -76,8 +77,10 @@ class Sim:
         return self.start + timedelta(seconds=float(self.env.now))
 
     @contextmanager
-    def step(self) -> Iterator[Session]:
-        """One unit of work; commits at the end, rolls back on any exception."""
+    def step(self, work: Work | None) -> Iterator[Session]:
+        """One unit of work; commits at the end, rolls back on any exception. Its wall time goes
+        to `work` in the records' account (None: the caller accounts for it)."""
+        started = time.perf_counter()
         session = new_session(self.engine)
         try:
             yield session
@@ -89,11 +92,14 @@ class Sim:
             raise
         finally:
             session.close()
+            if work is not None:
+                self.records.spent(work, time.perf_counter() - started)
         self._after_commit(tasks, couriers)
 
     def scope(self) -> AbstractContextManager[Session]:
-        """A unit-of-work factory for `dispatch.cycle.run_zone`, with the same after-commit rules."""
-        return self.step()
+        """A unit-of-work factory for `dispatch.cycle.run_zone`, with the same after-commit rules
+        (the dispatcher accounts for the whole cycle, solve included)."""
+        return self.step(None)
 
     def _after_commit(self, tasks: list[Any], couriers: set[uuid.UUID]) -> None:
         for signature in tasks:

@@ -38,6 +38,11 @@ def test_compare_writes_both_runs_in_the_contract_and_a_report(committed_db, tmp
         assert (run["scenario"], run["seed"], run["policy"]) == ("lunch_peak", 4, policy)
         assert run["virtual_s"] == 15 * 60
         assert run["orders"] > 0
+        # The run's own account of its wall time covers all of it, by kind of work.
+        spent = run["wall_s_by_work"]
+        assert {"customers", "store staff", "dispatch cycles", "courier stop events", "simulation itself"} <= set(spent)
+        assert sum(spent.values()) == pytest.approx(run["wall_s"], abs=0.5)
+        assert all(seconds >= 0 for seconds in spent.values())
     # Both policies met the same city and the same customers.
     assert document["runs"]["greedy"]["orders"] == document["runs"]["vrp"]["orders"]
     markdown = (report / "report.md").read_text()
@@ -45,6 +50,7 @@ def test_compare_writes_both_runs_in_the_contract_and_a_report(committed_db, tmp
     greedy, vrp = (document["runs"][p]["more_kpis"]["courier_hours"] for p in ("greedy", "vrp"))
     assert f"| courier_hours | {greedy} | {vrp} | {vrp / greedy:.2f} |" in markdown
     assert (report / "stages.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| greedy | dispatch cycles |" in markdown
     for name in ("orders", "click_to_door", "utilisation", "map"):
         for policy in ("greedy", "vrp"):
             assert (report / f"{name}-{policy}.png").read_bytes()[:4] == b"\x89PNG"
