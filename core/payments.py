@@ -117,6 +117,8 @@ class SimulatedPaymentEntry(Base):
             postgresql_where=text("kind IN ('authorize', 'capture', 'void')"),
         ),
         Index("ix_simulated_payment_entries_reference", "reference"),
+        # Every operation reads the authorization's entries of all kinds (not only the three above).
+        Index("ix_simulated_payment_entries_authorization_id", "authorization_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

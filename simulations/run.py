@@ -15,6 +15,7 @@ from typing import Any
 
 import simpy
 import simpy.rt
+from sqlalchemy import text
 
 from core import clock
 from core.db import make_engine
@@ -127,6 +128,12 @@ def run(
                     password=options.password,
                     live=options.live_speed is not None,
                 )
+            with sim.step("set-up") as session:
+                # Fresh planner statistics now that the zones exist: autovacuum never analyses a
+                # table as small as dispatch_zone_locations, and without its statistics the
+                # cycle's read probed every order the zone ever had (42 ms a cycle after 12,000
+                # orders of a simulated day, 13 ms with them).
+                session.execute(text("ANALYZE"))
             riders = _start(sim, world, options, travel, graph)
             end_s = scenario.duration_s + options.tail_s
             if on_progress is not None:
