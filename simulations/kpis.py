@@ -95,16 +95,24 @@ def compute(records: Records, *, placed_before_s: float) -> dict[str, Any]:
     return kpis
 
 
-def _stages(delivered: list[OrderRecord]) -> dict[str, float]:
-    """p50 and p90 minutes of each stage (STAGES) over the delivered orders (a re-placed order
-    queues from its first click, like its click-to-door)."""
-    out: dict[str, float] = {}
+def stage_minutes(delivered: list[OrderRecord]) -> dict[str, list[float]]:
+    """Minutes each of `delivered` spent in each stage (STAGES), by stage name (orders missing
+    a stage's timestamps are left out of it)."""
+    out: dict[str, list[float]] = {}
     for name, start, end in STAGES:
-        minutes = []
+        minutes = out[name] = []
         for order in delivered:
             began, ended = getattr(order, start), getattr(order, end)
             if began is not None and ended is not None:
                 minutes.append((ended - began) / 60)
+    return out
+
+
+def _stages(delivered: list[OrderRecord]) -> dict[str, float]:
+    """p50 and p90 minutes of each stage (STAGES) over the delivered orders (a re-placed order
+    queues from its first click, like its click-to-door)."""
+    out: dict[str, float] = {}
+    for name, minutes in stage_minutes(delivered).items():
         out[f"stage_{name}_p50_min"] = round(percentile(minutes, 50), 2)
         out[f"stage_{name}_p90_min"] = round(percentile(minutes, 90), 2)
     return out

@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
-from simulations.kpis import STAGES
+from simulations.kpis import STAGES, stage_minutes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -88,15 +88,9 @@ def _stages(results: list[RunResult], folder: Path) -> str:
     figure, axes = plt.subplots(figsize=(8, 1.8 + 0.6 * len(results)))
     policies = [r.options.policy for r in results]
     left = [0.0] * len(results)
-    for name, start, end in STAGES:
-        means = []
-        for result in results:
-            minutes = [
-                (getattr(o, end) - getattr(o, start)) / 60
-                for o in result.records.orders.values()
-                if o.delivered_s is not None and getattr(o, start) is not None and getattr(o, end) is not None
-            ]
-            means.append(sum(minutes) / len(minutes) if minutes else 0.0)
+    per_run = [stage_minutes([o for o in r.records.orders.values() if o.delivered_s is not None]) for r in results]
+    for name, _, _ in STAGES:
+        means = [sum(run[name]) / len(run[name]) if run[name] else 0.0 for run in per_run]
         bars = axes.barh(policies, means, left=left, label=name.replace("_", " "))
         axes.bar_label(bars, labels=[f"{m:.1f}" if m >= 1 else "" for m in means], label_type="center")
         left = [a + b for a, b in zip(left, means, strict=True)]
