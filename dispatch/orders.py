@@ -11,9 +11,11 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from dispatch import payments, stock_moves, views
+from dispatch import after_commit, payments, stock_moves, views
+from dispatch import fleet_repository as fleet_repo
 from dispatch import repository as repo
 from dispatch.errors import OrderNotFound
+from dispatch.fleet_models import Courier
 from dispatch.models import FulfilmentStatus, Order, OrderStatus, SubstituteState
 from dispatch.pins import delivery_pin
 from dispatch.schemas import MAX_PAGE, OrderOut, OrderPage
@@ -98,11 +100,29 @@ def cancel(
     for fulfilment in fulfilments:
         fulfilment.status = FulfilmentStatus.cancelled
     payments.release(session, order)
+    _take_off_courier(session, order)
     order.cancel_reason = reason or None
     by = "customer" if customer_id is not None else "operator"
     transition(session, order, OrderStatus.cancelled, actor_id=actor_id, details={"reason": reason, "by": by})
     session.flush()
     return views.load(session, order)
+
+
+def _take_off_courier(session: Session, order: Order) -> None:
+    """A cancelled order leaves its courier's plan at once: its assignment (or offer) and its open
+    stops go, the courier's app is told to read the route again and the zone re-plans. Left to
+    the next cycle, which plans only open orders, the assignment stayed for good and counted as
+    goods on board: the courier could never end the shift."""
+    assignment = fleet_repo.lock_assignment(session, order.id)
+    if assignment is None:
+        return
+    courier_id = assignment.courier_id
+    session.delete(assignment)
+    fleet_repo.delete_open_stops(session, [order.id])
+    after_commit.to_courier(session, courier_id, {"type": "order_cancelled", "order_id": str(order.id)})
+    courier = session.get(Courier, courier_id)
+    if courier is not None:
+        after_commit.request_cycle(session, courier.zone_id)
 
 
 def advance(session: Session, *, order_id: uuid.UUID, to: OrderStatus, actor_id: uuid.UUID | None = None) -> Order:
