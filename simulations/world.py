@@ -23,7 +23,7 @@ from dispatch import shifts
 from dispatch.fleet_models import Courier, CourierStatus, VehicleKind
 from dispatch.fleet_schemas import ShiftIn, VehicleIn, ZoneIn
 from simulations import rota
-from simulations.scenarios import Scenario, demand_weight
+from simulations.scenarios import Scenario
 from stores import service as stores
 from stores.models import CUSTOMER_FACING, Location, LocationKind
 from stores.schemas import LocationUpdate, PickCapacity
@@ -32,8 +32,6 @@ from warehouse.models import TemperatureClass
 
 SIM_DOMAIN = "sim.o2o.example"
 CUSTOMERS = 200
-SHIFT_SLOT_S = 900  # day scenarios: shift middles are drawn per quarter hour
-OPENERS = 8  # one courier in this many starts with the run
 # (kind, share of the fleet, bags, kg, share with a cold box)
 VEHICLES = (("bike", 0.6, 4, 25, 0.5), ("scooter", 0.3, 6, 40, 0.6), ("car", 0.1, 12, 150, 1.0))
 
@@ -207,8 +205,9 @@ def _couriers(
     """Couriers based at stores in proportion to their expected orders (simulations.rota), each
     with a vehicle and a planned shift."""
     homes = rota.courier_homes(world.stores, world.shares, scenario.couriers)
+    windows = rota.shifts(scenario, homes, rng)
     plans = []
-    for n, home in enumerate(homes):
+    for n, (home, (start_s, end_s)) in enumerate(zip(homes, windows, strict=True)):
         kind, units, kg, cold = _vehicle(rng)
         user = User(
             email=f"courier{n}.{tag}@{SIM_DOMAIN}",
@@ -232,10 +231,6 @@ def _couriers(
             ),
         )
         session.flush()
-        start_s, end_s = _shift(scenario, rng)
-        if n < max(1, scenario.couriers // OPENERS):
-            # Someone opens the day (and the live demo's courier login is on shift at once).
-            start_s, end_s = 0.0, end_s - start_s
         shifts.plan_shift(
             session,
             data=ShiftIn(
@@ -273,17 +268,3 @@ def _vehicle(rng: random.Random) -> tuple[VehicleKind, int, int, bool]:
         draw -= share
     kind, _share, units, kg, _cold = VEHICLES[-1]
     return VehicleKind(kind), units, kg, True
-
-
-def _shift(scenario: Scenario, rng: random.Random) -> tuple[float, float]:
-    """Short scenarios: everyone works the whole run. A day: shifts of 5–8 hours centred on a
-    moment drawn from the demand curve, so the fleet is thickest at the peaks (as a rota
-    planner staffs it) instead of flat over the day."""
-    if scenario.duration_s <= 4 * 3600:
-        return 0.0, float(scenario.duration_s + 1800)
-    length = rng.uniform(5, 8) * 3600
-    slots = range(0, scenario.duration_s, SHIFT_SLOT_S)
-    weights = [demand_weight(scenario.start_hour_utc + (at + SHIFT_SLOT_S / 2) / 3600) for at in slots]
-    middle = rng.choices(list(slots), weights=weights)[0] + rng.uniform(0, SHIFT_SLOT_S)
-    start = min(max(0.0, middle - length / 2), max(0.0, scenario.duration_s - length))
-    return start, start + length

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from simulations import rota
-from simulations.scenarios import SCENARIOS
+from simulations.scenarios import SCENARIOS, demand_weight
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,47 @@ def test_busier_stores_roster_more_pickers_within_bounds() -> None:
     assert 1 <= quiet < busy <= rota.MAX_STAFF
     # 3,000 orders over the lunch curve: the busiest hour is well above the average 1,500.
     assert rota.peak_orders_per_hour(lunch, 1.0) > 1500
+
+
+def _staffed(windows: list[tuple[float, float]], at_s: float) -> int:
+    return sum(1 for start, end in windows if start <= at_s < end)
+
+
+def test_a_short_run_has_everyone_on_shift_from_start_to_wind_down() -> None:
+    lunch = SCENARIOS["lunch_peak"]
+    homes = rota.courier_homes(SHOPS, rota.demand_shares(SHOPS, random.Random(1)), 12)
+    windows = rota.shifts(lunch, homes, random.Random(1))
+    assert windows == [(0.0, lunch.duration_s + rota.WIND_DOWN_S)] * 12
+
+
+def test_a_days_staffing_follows_demand_up_to_its_evening_peak() -> None:
+    """Staffing at each peak is close to what the demand curve asks for; the evening peak, the
+    day's biggest and at its end, gets at least as many couriers as lunch."""
+    day = SCENARIOS["city_day"]
+    homes = [SHOPS[0]] * 400
+    windows = rota.shifts(day, homes, random.Random(5))
+    hours = [(end - start) / 3600 for start, end in windows]
+    assert min(hours) >= rota.SHIFT_HOURS[0]
+    assert max(hours) <= rota.SHIFT_HOURS[1]
+    assert all(start >= 0 and end <= day.duration_s + rota.WIND_DOWN_S for start, end in windows)
+    supply_h = sum(hours)
+    run_h = day.duration_s / 3600
+    curve = [demand_weight(day.start_hour_utc + h + 0.5) for h in range(int(run_h))]
+    wanted = [w / (sum(curve) / run_h) * supply_h / (run_h + rota.WIND_DOWN_S / 3600) for w in curve]
+    staffed = [_staffed(windows, (h + 0.5) * 3600) for h in range(int(run_h))]
+    lunch, evening = 4, 10  # 10:30 and 16:30 UTC: 12:30 and 18:30 in Berlin
+    for hour in (lunch, evening):
+        assert 0.8 * wanted[hour] <= staffed[hour] <= 1.2 * wanted[hour]
+    assert staffed[evening] >= staffed[lunch]
+    assert staffed[evening] > 2 * min(staffed)
+
+
+def test_each_store_opens_the_day_and_the_same_seed_plans_the_same_rota() -> None:
+    day = SCENARIOS["city_day"]
+    homes = rota.courier_homes(SHOPS, rota.demand_shares(SHOPS, random.Random(2)), 60)
+    windows = rota.shifts(day, homes, random.Random(7))
+    assert windows == rota.shifts(day, homes, random.Random(7))
+    for shop in SHOPS:
+        mine = [w for h, w in zip(homes, windows, strict=True) if h is shop]
+        assert mine[0][0] == 0.0  # the first courier based there opens
+        assert any(end == day.duration_s + rota.WIND_DOWN_S for _, end in mine)  # and someone closes
