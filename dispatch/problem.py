@@ -15,7 +15,8 @@ Modelling choices, each a product rule:
   them (`assigned`);
 - pickup not before the order is ready, and each second it waits after that costs
   `pickup_wait_weight`; the promised window's end is a soft deadline (each late second costs
-  `lateness_weight`); chilled/frozen goods ride at most `max_ride_cold_s`;
+  `lateness_weight`); each second until a delivery starts costs `delay_weight` (the customer's
+  wait; 0 by default); chilled/frozen goods ride at most `max_ride_cold_s`;
 - a failed delivery going back to the store is an on-board shipment whose "delivery" is the store;
 - a split order (picked at two stores) is one shipment per store, grouped: one courier collects
   both parts, each not before it is ready, and delivers them together (with parts in two zones,
@@ -192,6 +193,7 @@ def _shipment(
         pickup_service_s=settings.pickup_service_s,
         delivery_service_s=settings.dropoff_service_s,
         max_ride_s=settings.max_ride_cold_s if part.cold and not returning else None,
+        delay_cost=0 if returning else settings.delay_weight,
         # Goods going back are already on board, each part to its own store: nothing to group.
         group=str(o.order_id) if o.split and not returning else None,
         excluded=excluded,

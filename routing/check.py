@@ -19,7 +19,7 @@ def check_plan(problem: Problem, plan: Plan) -> list[str]:
     errors: list[str] = []
     errors += _check_coverage(problem, plan)
     seen: set[str] = set()
-    travel = lateness = waiting = 0
+    recomputed = dict.fromkeys(("travel", "lateness", "waiting", "delay"), 0)
     for route in plan.routes:
         if route.vehicle_id not in problem.vehicle_index:
             errors.append(f"route for unknown vehicle {route.vehicle_id}")
@@ -27,19 +27,14 @@ def check_plan(problem: Problem, plan: Plan) -> list[str]:
         if route.vehicle_id in seen:
             errors.append(f"vehicle {route.vehicle_id} has more than one route")
         seen.add(route.vehicle_id)
-        vehicle = problem.vehicle(route.vehicle_id)
-        route_errors, route_travel, route_lateness, route_waiting = _check_route(problem, vehicle, route)
+        route_errors, *costs = _check_route(problem, problem.vehicle(route.vehicle_id), route)
         errors += route_errors
-        travel += route_travel
-        lateness += route_lateness
-        waiting += route_waiting
+        for name, value in zip(recomputed, costs, strict=True):
+            recomputed[name] += value
     if not errors:
-        if plan.cost.travel != travel:
-            errors.append(f"reported travel cost {plan.cost.travel} != recomputed {travel}")
-        if plan.cost.lateness != lateness:
-            errors.append(f"reported lateness cost {plan.cost.lateness} != recomputed {lateness}")
-        if plan.cost.waiting != waiting:
-            errors.append(f"reported waiting cost {plan.cost.waiting} != recomputed {waiting}")
+        for name, value in recomputed.items():
+            if getattr(plan.cost, name) != value:
+                errors.append(f"reported {name} cost {getattr(plan.cost, name)} != recomputed {value}")
         penalties = problem.drop_penalty * len(plan.unassigned)
         if plan.cost.penalties != penalties:
             errors.append(f"reported penalties {plan.cost.penalties} != recomputed {penalties}")
@@ -109,13 +104,13 @@ def _initial_load(problem: Problem, route: Route) -> list[int]:
     return load
 
 
-def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list[str], int, int, int]:
-    """Violations of one route, its recomputed travel, lateness and waiting costs."""
+def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list[str], int, int, int, int]:
+    """Violations of one route, its recomputed travel, lateness, waiting and delay costs."""
     errors: list[str] = []
     name = f"vehicle {vehicle.id}"
     visits = route.visits
     if not visits or visits[0].kind != "start" or visits[0].location != vehicle.start:
-        return [f"{name}: route must begin with a start visit at {vehicle.start}"], 0, 0, 0
+        return [f"{name}: route must begin with a start visit at {vehicle.start}"], 0, 0, 0, 0
     closes = visits[-1].kind == "end"
     if vehicle.end is None and closes:
         errors.append(f"{name}: open route must not have an end visit")
@@ -131,7 +126,7 @@ def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list
         errors.append(f"{name}: starts at {visits[0].start_s}, before its shift")
     ready = visits[0].start_s
     loc = vehicle.start
-    travel = lateness = waiting = 0
+    travel = lateness = waiting = delay = 0
     picked_at: dict[str, int] = {}
     for visit in visits[1:]:
         leg_s, leg_m = int(m.durations[loc, visit.location]), int(m.distances[loc, visit.location])
@@ -156,6 +151,7 @@ def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list
             more, late = _check_delivery(problem, name, shipment, visit.location, visit.start_s, picked_at)
             errors += more
             lateness += late
+            delay += visit.start_s * shipment.delay_cost
             sign, service = -1, shipment.delivery_service_s
         load = [a + sign * d for a, d in zip(load, shipment.demand, strict=True)]
         if any(ld > c or ld < 0 for ld, c in zip(load, vehicle.capacity, strict=True)):
@@ -163,7 +159,7 @@ def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list
         ready = visit.start_s + service
     if ready > vehicle.shift[1]:
         errors.append(f"{name}: finishes at {ready}, after its shift ends at {vehicle.shift[1]}")
-    return errors, travel, lateness, waiting
+    return errors, travel, lateness, waiting, delay
 
 
 def _check_pickup(name: str, shipment: Shipment, location: int, start: int) -> list[str]:

@@ -75,17 +75,19 @@ class Unassigned:
 @dataclass(frozen=True, slots=True)
 class Cost:
     """Cost in the problem's objective unit (seconds or metres). `waiting` prices goods ready at a
-    store and waiting for their courier (`Shipment.pickup_wait_cost`)."""
+    store and waiting for their courier (`Shipment.pickup_wait_cost`), `delay` the time until each
+    delivery starts (`Shipment.delay_cost`)."""
 
     travel: int
     lateness: int
     penalties: int
     reassignment: int
     waiting: int
+    delay: int = 0
 
     @property
     def total(self) -> int:
-        return self.travel + self.lateness + self.penalties + self.reassignment + self.waiting
+        return self.travel + self.lateness + self.penalties + self.reassignment + self.waiting + self.delay
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,15 @@ def waiting_cost(problem: Problem, route: Route) -> int:
     return total
 
 
+def delay_cost(problem: Problem, route: Route) -> int:
+    """What the deliveries of `route` cost by the time they start."""
+    return sum(
+        v.start_s * problem.shipment(v.shipment_id).delay_cost
+        for v in route.visits
+        if v.kind == "delivery" and v.shipment_id is not None
+    )
+
+
 def build_plan(
     problem: Problem,
     sequences: Mapping[str, Sequence[Stop]],
@@ -218,5 +229,6 @@ def build_plan(
         penalties=problem.drop_penalty * len(unassigned),
         reassignment=problem.reassignment_cost * moved,
         waiting=sum(waiting_cost(problem, r) for r in routes),
+        delay=sum(delay_cost(problem, r) for r in routes),
     )
     return Plan(routes, unassigned, cost, stats)

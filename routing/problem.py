@@ -73,7 +73,11 @@ class Shipment:
     `pickup_wait_cost` (goods ready and waiting for a courier). The delivery window's start is
     hard; its end is hard when `hard_deadline`, otherwise each second late costs `lateness_cost`.
     `max_ride_s` bounds the time between the start of pickup service and the start of delivery
-    service (chilled and frozen goods).
+    service (chilled and frozen goods). Each second from the problem's time 0 to the start of the
+    delivery costs `delay_cost`: the customer's wait. Without it a delivery anywhere before its
+    deadline costs the same, and a plan may fill every promise's slack with detours for others.
+    (The PyVRP backend cannot model pickups at all; greedy construction ignores it, the plans'
+    costs include it.)
 
     Shipments sharing a `group` are parts of one consignment (an order picked at two stores): one
     vehicle carries all of them or none, and every pickup of the group comes before any of its
@@ -93,6 +97,7 @@ class Shipment:
     pickup_service_s: int = 0
     delivery_service_s: int = 0
     max_ride_s: int | None = None
+    delay_cost: int = 0
     group: str | None = None
     excluded: tuple[str, ...] = ()
 
@@ -107,7 +112,8 @@ class Shipment:
             raise ValueError(f"shipment {self.id}: demand must be a non-empty tuple of non-negative ints")
         _check_window(f"shipment {self.id} pickup window", self.pickup_window)
         _check_window(f"shipment {self.id} delivery window", self.delivery_window)
-        if min(self.lateness_cost, self.pickup_wait_cost, self.pickup_service_s, self.delivery_service_s) < 0:
+        costs = (self.lateness_cost, self.pickup_wait_cost, self.delay_cost)
+        if min(*costs, self.pickup_service_s, self.delivery_service_s) < 0:
             raise ValueError(f"shipment {self.id}: costs and service times must be non-negative")
         if self.max_ride_s is not None and self.max_ride_s <= 0:
             raise ValueError(f"shipment {self.id}: max_ride_s must be positive")
