@@ -127,10 +127,12 @@ def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list
     ready = visits[0].start_s
     loc = vehicle.start
     travel = lateness = waiting = delay = 0
+    clock = vehicle.shift[0]  # route time without waiting: what the delay cost counts
     picked_at: dict[str, int] = {}
     for visit in visits[1:]:
         leg_s, leg_m = int(m.durations[loc, visit.location]), int(m.distances[loc, visit.location])
         travel += leg_m if problem.objective == "distance" else leg_s
+        clock += leg_s
         if visit.start_s < ready + leg_s:
             errors.append(
                 f"{name}: service at {visit.location} starts at {visit.start_s}, before it can arrive ({ready + leg_s})"
@@ -147,12 +149,14 @@ def _check_route(problem: Problem, vehicle: Vehicle, route: Route) -> tuple[list
             picked_at[shipment.id] = visit.start_s
             waiting += max(0, visit.start_s - shipment.pickup_window[0]) * shipment.pickup_wait_cost
             sign, service = 1, shipment.pickup_service_s
+            clock += service
         else:
             more, late = _check_delivery(problem, name, shipment, visit.location, visit.start_s, picked_at)
             errors += more
             lateness += late
-            delay += visit.start_s * shipment.delay_cost
+            delay += clock * shipment.delay_cost
             sign, service = -1, shipment.delivery_service_s
+            clock += service
         load = [a + sign * d for a, d in zip(load, shipment.demand, strict=True)]
         if any(ld > c or ld < 0 for ld, c in zip(load, vehicle.capacity, strict=True)):
             errors.append(f"{name}: load {load} after {visit.kind} of {shipment.id} outside 0..{vehicle.capacity}")

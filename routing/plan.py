@@ -75,8 +75,8 @@ class Unassigned:
 @dataclass(frozen=True, slots=True)
 class Cost:
     """Cost in the problem's objective unit (seconds or metres). `waiting` prices goods ready at a
-    store and waiting for their courier (`Shipment.pickup_wait_cost`), `delay` the time until each
-    delivery starts (`Shipment.delay_cost`)."""
+    store and waiting for their courier (`Shipment.pickup_wait_cost`), `delay` the route time before
+    each delivery (`Shipment.delay_cost`)."""
 
     travel: int
     lateness: int
@@ -183,12 +183,23 @@ def waiting_cost(problem: Problem, route: Route) -> int:
 
 
 def delay_cost(problem: Problem, route: Route) -> int:
-    """What the deliveries of `route` cost by the time they start."""
-    return sum(
-        v.start_s * problem.shipment(v.shipment_id).delay_cost
-        for v in route.visits
-        if v.kind == "delivery" and v.shipment_id is not None
-    )
+    """What the deliveries of `route` cost by the route time (riding and service from the shift's
+    start, waiting not counted) before each of them."""
+    vehicle = problem.vehicle(route.vehicle_id)
+    durations = problem.matrices[vehicle.profile].durations
+    clock, loc, total = vehicle.shift[0], vehicle.start, 0
+    for v in route.visits[1:]:
+        if v.kind == "end" or v.shipment_id is None:
+            break
+        clock += int(durations[loc, v.location])
+        loc = v.location
+        shipment = problem.shipment(v.shipment_id)
+        if v.kind == "delivery":
+            total += clock * shipment.delay_cost
+            clock += shipment.delivery_service_s
+        else:
+            clock += shipment.pickup_service_s
+    return total
 
 
 def build_plan(

@@ -73,9 +73,10 @@ class Shipment:
     `pickup_wait_cost` (goods ready and waiting for a courier). The delivery window's start is
     hard; its end is hard when `hard_deadline`, otherwise each second late costs `lateness_cost`.
     `max_ride_s` bounds the time between the start of pickup service and the start of delivery
-    service (chilled and frozen goods). Each second from the problem's time 0 to the start of the
-    delivery costs `delay_cost`: the customer's wait. Without it a delivery anywhere before its
-    deadline costs the same, and a plan may fill every promise's slack with detours for others.
+    service (chilled and frozen goods). Each second of route time before the delivery (riding and
+    service from the vehicle's shift start, waiting not counted) costs `delay_cost`: the customer's
+    wait for the courier's other stops. Without it a delivery anywhere before its deadline costs the
+    same, and a plan may fill every promise's slack with detours for others.
     (The PyVRP backend cannot model pickups at all; greedy construction ignores it, the plans'
     costs include it.)
 
