@@ -15,8 +15,8 @@ Modelling choices, each a product rule:
   them (`assigned`);
 - pickup not before the order is ready, and each second it waits after that costs
   `pickup_wait_weight`; the promised window's end is a soft deadline (each late second costs
-  `lateness_weight`); each second until a delivery starts costs `delay_weight` (the customer's
-  wait; 0 by default); chilled/frozen goods ride at most `max_ride_cold_s`;
+  `lateness_weight`); each second of route time before a delivery costs `delay_weight` (the
+  customer's wait for the courier's other stops); chilled/frozen goods ride at most `max_ride_cold_s`;
 - a failed delivery going back to the store is an on-board shipment whose "delivery" is the store;
 - a split order (picked at two stores) is one shipment per store, grouped: one courier collects
   both parts, each not before it is ready, and delivers them together (with parts in two zones,
