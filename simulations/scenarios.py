@@ -73,11 +73,13 @@ class Scenario:
 
 # The lunch peak keeps the fleet of 120: at ~1,750 orders in its busiest hour that fleet is
 # saturated in this city (a courier carries 4–5 orders an hour here); `--couriers 400` is a fleet
-# that keeps up (docs/simulation.md). The day's fleet is sized for its peaks the same way: ~3,300
-# orders in the busiest hour, shifts of 5–8 h centred on the demand curve.
+# that keeps up (docs/simulation.md). The day's fleet is sized for its peaks: each courier works one
+# shift of 3–8 h (simulations.rota), and 1,400 of them are about what the breakfast, lunch and
+# evening peaks (~3,300 orders in the busiest hour) need at ~3 orders per courier-hour; 1,000 gave
+# the evening peak two thirds of that.
 SCENARIOS: dict[str, Scenario] = {
     "lunch_peak": Scenario("lunch_peak", start_hour_utc=9.0, duration_s=2 * 3600, orders=3000, couriers=120),
-    "city_day": Scenario("city_day", start_hour_utc=6.0, duration_s=12 * 3600, orders=20_000, couriers=1000),
+    "city_day": Scenario("city_day", start_hour_utc=6.0, duration_s=12 * 3600, orders=20_000, couriers=1400),
     "storm": Scenario("storm", start_hour_utc=9.0, duration_s=2 * 3600, orders=3000, couriers=120, storm_at_s=3600),
     "store_outage": Scenario(
         "store_outage", start_hour_utc=9.0, duration_s=2 * 3600, orders=3000, couriers=120, outage_at_s=2400

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from simulations import rota
-from simulations.scenarios import SCENARIOS, demand_weight
+from simulations.scenarios import SCENARIOS, Scenario, demand_weight
 
 
 @dataclass(frozen=True)
@@ -58,26 +58,41 @@ def test_a_short_run_has_everyone_on_shift_from_start_to_wind_down() -> None:
     assert windows == [(0.0, lunch.duration_s + rota.WIND_DOWN_S)] * 12
 
 
-def test_a_days_staffing_follows_demand_up_to_its_evening_peak() -> None:
-    """Staffing at each peak is close to what the demand curve asks for; the evening peak, the
-    day's biggest and at its end, gets at least as many couriers as lunch."""
+def _needed(day: Scenario, at_s: float) -> float:
+    """Couriers that carry the orders placed around `at_s` at the rota's rate."""
+    run_h = day.duration_s / 3600
+    mean = sum(demand_weight(day.start_hour_utc + (m + 0.5) / 60) for m in range(int(run_h * 60))) / (run_h * 60)
+    per_hour = day.orders / run_h * demand_weight(day.start_hour_utc + at_s / 3600) / mean
+    return per_hour / rota.ORDERS_PER_COURIER_HOUR
+
+
+def test_a_days_rota_asks_for_the_hours_its_orders_need_and_staffs_the_peaks() -> None:
+    """A fleet big enough: the hours carry the day's orders at the rate (plus the wind-down), and
+    the lunch and evening peaks get most of the couriers they need, the evening at least as many
+    as lunch."""
     day = SCENARIOS["city_day"]
-    homes = [SHOPS[0]] * 400
+    homes = [SHOPS[0]] * 1400
     windows = rota.shifts(day, homes, random.Random(5))
     hours = [(end - start) / 3600 for start, end in windows]
     assert min(hours) >= rota.SHIFT_HOURS[0]
     assert max(hours) <= rota.SHIFT_HOURS[1]
     assert all(start >= 0 and end <= day.duration_s + rota.WIND_DOWN_S for start, end in windows)
-    supply_h = sum(hours)
-    run_h = day.duration_s / 3600
-    curve = [demand_weight(day.start_hour_utc + h + 0.5) for h in range(int(run_h))]
-    wanted = [w / (sum(curve) / run_h) * supply_h / (run_h + rota.WIND_DOWN_S / 3600) for w in curve]
-    staffed = [_staffed(windows, (h + 0.5) * 3600) for h in range(int(run_h))]
-    lunch, evening = 4, 10  # 10:30 and 16:30 UTC: 12:30 and 18:30 in Berlin
-    for hour in (lunch, evening):
-        assert 0.8 * wanted[hour] <= staffed[hour] <= 1.2 * wanted[hour]
-    assert staffed[evening] >= staffed[lunch]
-    assert staffed[evening] > 2 * min(staffed)
+    carry_h = day.orders / rota.ORDERS_PER_COURIER_HOUR
+    assert carry_h <= sum(hours) <= 1.15 * carry_h
+    lunch, evening, trough = 4.5 * 3600, 10.5 * 3600, 7.5 * 3600  # 12:30, 18:30, 15:30 in Berlin
+    for peak in (lunch, evening):
+        assert 0.8 * _needed(day, peak) <= _staffed(windows, peak) <= 1.1 * _needed(day, peak)
+    assert _staffed(windows, evening) >= _staffed(windows, lunch)
+    assert _staffed(windows, evening) > 2 * _staffed(windows, trough)
+
+
+def test_a_fleet_too_small_for_the_day_works_long_shifts_where_the_demand_is() -> None:
+    day = SCENARIOS["city_day"]
+    windows = rota.shifts(day, [SHOPS[0]] * 400, random.Random(5))
+    hours = sum(end - start for start, end in windows) / 3600
+    assert hours > 400 * sum(rota.SHIFT_HOURS) / 2  # longer than the mean shift
+    assert hours < day.orders / rota.ORDERS_PER_COURIER_HOUR
+    assert _staffed(windows, 10.5 * 3600) > 1.5 * _staffed(windows, 7.5 * 3600)
 
 
 def test_each_store_opens_the_day_and_the_same_seed_plans_the_same_rota() -> None:
