@@ -53,6 +53,7 @@ class WeightCache:
         self._tick += 1
         known = self._slot_of[nodes]
         new = known < 0
+        last_used = np.where(new, self._tick, self._used[known])
         # Stamp this query's known nodes first, so that admitting the new ones never evicts them.
         self._used[known[~new]] = self._tick
         if new.any():
@@ -61,11 +62,18 @@ class WeightCache:
         self._used[slots] = self._tick
         grid = np.ix_(slots, slots)
         sub = self._table[grid]
-        # Rows to compute: new nodes, and known ones never asked for with some other node here
-        # (a courier back on a node seen cycles ago, next to a door added since). Then the columns
-        # into those from the rest: two queries at most, and no pair is missing afterwards.
+        # Rows to compute: new nodes, and known ones never asked for with some other node here.
+        # Such a hole is a node back after a while (a courier on a street corner seen cycles ago)
+        # next to nodes added since (the doors of new orders); the one seen longer ago is asked
+        # for (ties by position), so that its return costs its own row and column, not the rows
+        # of every door added meanwhile. Then the columns into those from the rest: two queries
+        # at most, and no pair is missing afterwards.
         holes = np.isnan(sub) & ~new[:, None] & ~new[None, :]
-        fresh = new | holes.any(axis=1) | holes.any(axis=0)
+        order = np.arange(len(nodes))
+        row_older = (last_used[:, None] < last_used[None, :]) | (
+            (last_used[:, None] == last_used[None, :]) & (order[:, None] < order[None, :])
+        )
+        fresh = new | (holes & row_older).any(axis=1) | (holes & ~row_older).any(axis=0)
         if fresh.any():
             sub[fresh, :] = compute(nodes[fresh], nodes)
             rest = ~fresh

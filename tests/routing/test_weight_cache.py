@@ -71,6 +71,24 @@ def test_only_pairs_with_a_new_node_are_computed() -> None:
     assert cache.computed_pairs == 16 + 5 + 4
 
 
+def test_a_node_back_after_a_while_costs_its_own_row_and_column_only() -> None:
+    """A courier back on a street corner seen cycles ago, next to doors added since: only that
+    corner's pairs are missing, so only its row and column are computed, not the doors' rows."""
+
+    def compute(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        out: np.ndarray = sources[:, None] * 1000.0 + targets[None, :]
+        return out
+
+    cache = WeightCache(node_count=100, limit=50)
+    cache.weights(np.array([1, 2, 3, 9]), compute)  # corner 9 in the first cycle
+    cache.weights(np.array([1, 2, 3, 10, 11, 12]), compute)  # doors 10-12 arrive, 9 gone
+    cache.weights(np.array([1, 2, 3, 10, 11, 12]), compute)
+    before = cache.computed_pairs
+    back = np.array([1, 2, 3, 10, 11, 12, 9])
+    assert cache.weights(back, compute).tolist() == compute(back, back).tolist()
+    assert cache.computed_pairs - before == 7 + 6  # 9's row, then the column into 9
+
+
 def test_least_recently_used_nodes_give_up_their_slots() -> None:
     def compute(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
         out: np.ndarray = sources[:, None] * 1000.0 + targets[None, :]
