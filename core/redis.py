@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import redis
@@ -22,3 +23,10 @@ def get_redis() -> redis.Redis:
 def new_async_redis() -> aioredis.Redis:
     """A fresh asyncio client; async clients are bound to one event loop, so never cached."""
     return aioredis.Redis.from_url(get_settings().effective_redis_url(), decode_responses=True)
+
+
+def url_with_db(url: str, db: int) -> str:
+    """The same Redis server's database number `db` (unix-socket `?db=` or `redis://host/N` URLs)."""
+    if url.startswith("unix://"):
+        return re.sub(r"\?db=\d+|$", f"?db={db}", url, count=1)
+    return re.sub(r"(rediss?://[^/?]+)(/\d+)?", rf"\1/{db}", url, count=1)

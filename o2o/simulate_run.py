@@ -13,12 +13,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psycopg
+import redis
 from psycopg import sql
 from sqlalchemy import make_url
 
 from bench.database import bench_database, libpq_url
 from core import clock
 from core.db import engine_for, session_scope
+from core.redis import url_with_db
 from core.settings import get_settings
 from dispatch.config import Policy
 from o2o import seed as seeding
@@ -31,6 +33,9 @@ from simulations.scenarios import Scenario
 
 BLOCK_M = 100.0
 SIM_PREFIX = "o2o_sim_"  # + the process id: the databases of one `o2o simulate`
+# Redis databases a run may claim: 0 is the demo's, 1-7 the test workers' (tests/conftest.py).
+SIM_REDIS_DBS = range(8, 16)
+REDIS_CLAIM = "o2o:simulation:redis-db:{db}"  # in database 0, holding the claiming process id
 
 
 def street_graph(osm: Path | None, *, seed: int) -> StreetGraph:
@@ -82,7 +87,7 @@ def runs(request: Request, progress: Callable[[str], Callable[[Progress], None]]
         engine.dispose()  # a template database must have no connections
         for policy in request.policies:
             options = _options(request, policy)
-            with _copy_of(city_url, f"{name}_{policy}") as url:
+            with _copy_of(city_url, f"{name}_{policy}") as url, redis_of_its_own():
                 title = f"{request.scenario.name} seed {request.seed} {policy}"
                 results.append(run(url, options, graph=graph, on_progress=progress(title)))
     return results
@@ -115,6 +120,64 @@ def _live(request: Request, graph: StreetGraph, progress: Callable[[Progress], N
 
         stack.up(settings.stack, databases=(settings.database_name,))
     return run(settings.effective_database_url(), options, graph=graph, on_progress=progress)
+
+
+class NoRedisDatabase(RuntimeError):
+    """Every Redis database set aside for simulations is in use by a running one."""
+
+
+@contextmanager
+def redis_of_its_own() -> Iterator[str]:
+    """Point this process at a Redis database of the run's own (emptied before and after), and
+    yield its URL. Runs of the same seed draw the same ids, so two of them at once on one database
+    shared their zones' dispatch locks: a zone's cycle was skipped whenever the other run held
+    its lock (measured: 330 instead of 426 street-matrix queries in 40 minutes, other KPIs)."""
+    base = get_settings().effective_redis_url()
+    admin = redis.Redis.from_url(url_with_db(base, 0), decode_responses=True)
+    db = _claim_redis_db(admin)
+    url = url_with_db(base, db)
+    own = redis.Redis.from_url(url)
+    own.flushdb()
+    previous = os.environ.get("O2O_REDIS_URL")
+    os.environ["O2O_REDIS_URL"] = url
+    get_settings.cache_clear()
+    try:
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop("O2O_REDIS_URL", None)
+        else:
+            os.environ["O2O_REDIS_URL"] = previous
+        get_settings.cache_clear()
+        own.flushdb()
+        own.close()
+        admin.delete(REDIS_CLAIM.format(db=db))
+        admin.close()
+
+
+def _claim_redis_db(admin: redis.Redis) -> int:
+    """The first free database of SIM_REDIS_DBS, claimed atomically; a claim whose process is
+    gone (killed before it could let go) is taken over."""
+    me = str(os.getpid())
+    for db in SIM_REDIS_DBS:
+        key = REDIS_CLAIM.format(db=db)
+        if admin.set(key, me, nx=True):
+            return db
+        with admin.pipeline() as pipe:
+            try:
+                pipe.watch(key)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+                owner = pipe.get(key)
+                if owner is not None and owner.isdigit() and _alive(int(owner)):
+                    continue
+                pipe.multi()
+                pipe.set(key, me)
+                pipe.execute()
+                return db
+            except redis.WatchError:
+                continue  # someone else took it over first
+    raise NoRedisDatabase(
+        f"Redis databases {SIM_REDIS_DBS.start}-{SIM_REDIS_DBS.stop - 1} are all held by running simulations"
+    )
 
 
 @contextmanager

@@ -22,6 +22,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from core.redis import url_with_db
+
 # The URLs the developer gave, if any. xdist workers inherit the environment that the
 # controller's pytest_configure already rewrote, so the originals are kept aside once.
 for _name in ("O2O_DATABASE_URL", "O2O_REDIS_URL"):
@@ -54,16 +56,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # Redis db 0 is the demo's; each worker takes its own number so that queues do not mix.
     redis_db = 1 + _worker_index()
     if _USER_REDIS_URL:
-        os.environ["O2O_REDIS_URL"] = _with_redis_db(_USER_REDIS_URL, redis_db)
+        os.environ["O2O_REDIS_URL"] = url_with_db(_USER_REDIS_URL, redis_db)
     else:
         os.environ["O2O_REDIS_URL"] = base.stack.redis_url(redis_db)
     settings_module.get_settings.cache_clear()
-
-
-def _with_redis_db(url: str, db: int) -> str:
-    if url.startswith("unix://"):
-        return re.sub(r"\?db=\d+|$", f"?db={db}", url, count=1)
-    return re.sub(r"(redis://[^/]+)(/\d+)?", rf"\1/{db}", url, count=1)
 
 
 @pytest.fixture(scope="session")
