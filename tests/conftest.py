@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -23,6 +24,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from core.redis import url_with_db
+
+# anyio imports its API lazily, on first use. Under pytest (anyio is a pytest plugin, so its
+# modules go through the assertion-rewriting import hook) a first use in a page test's server
+# thread compiled anyio._core._fileio while the main thread compiled too, and CPython 3.11 failed
+# the static file with "AST constructor recursion depth mismatch". Resolve every name now, here.
+for _name in dir(anyio):
+    if not _name.startswith("_"):
+        getattr(anyio, _name)
 
 # The URLs the developer gave, if any. xdist workers inherit the environment that the
 # controller's pytest_configure already rewrote, so the originals are kept aside once.
