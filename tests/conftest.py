@@ -28,7 +28,8 @@ from core.redis import url_with_db
 # anyio imports its API lazily, on first use. Under pytest (anyio is a pytest plugin, so its
 # modules go through the assertion-rewriting import hook) a first use in a page test's server
 # thread compiled anyio._core._fileio while the main thread compiled too, and CPython 3.11 failed
-# the static file with "AST constructor recursion depth mismatch". Resolve every name now, here.
+# the static file with "AST constructor recursion depth mismatch" (a known CPython 3.11 fault with
+# concurrent parsing, cpython gh-106905 / pytest #10763). Resolve every name now, in this thread.
 for _name in dir(anyio):
     if not _name.startswith("_"):
         getattr(anyio, _name)
