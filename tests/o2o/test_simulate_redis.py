@@ -21,6 +21,14 @@ def _admin() -> redis.Redis:
     return redis.Redis.from_url(url_with_db(get_settings().effective_redis_url(), 0), decode_responses=True)
 
 
+def _held_by_me() -> list[int]:
+    admin = _admin()
+    try:
+        return [db for db in simulate_run.SIM_REDIS_DBS if admin.get(REDIS_CLAIM.format(db=db)) == str(os.getpid())]
+    finally:
+        admin.close()
+
+
 def test_two_runs_at_once_get_different_databases_and_let_go_of_them() -> None:
     before = get_settings().effective_redis_url()
     with redis_of_its_own() as first:
@@ -30,11 +38,10 @@ def test_two_runs_at_once_get_different_databases_and_let_go_of_them() -> None:
             assert second != first
             assert get_redis().get("o2o:probe") is None  # the first run's keys are not here
         assert get_redis().get("o2o:probe") == "first run"
-        held = [db for db in simulate_run.SIM_REDIS_DBS if _admin().get(REDIS_CLAIM.format(db=db)) == str(os.getpid())]
-        assert len(held) == 1
+        assert len(_held_by_me()) == 1
     assert get_settings().effective_redis_url() == before
     assert redis.Redis.from_url(first).get("o2o:probe") is None  # emptied afterwards
-    assert not [db for db in simulate_run.SIM_REDIS_DBS if _admin().get(REDIS_CLAIM.format(db=db)) == str(os.getpid())]
+    assert _held_by_me() == []
 
 
 def test_when_every_database_is_held_the_run_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
