@@ -88,7 +88,7 @@ def command(
         chosen = chosen.scaled(scale, duration_s=minutes * 60 if minutes else None)
     if couriers is not None:
         chosen = chosen.with_fleet(couriers)
-    from o2o.simulate_run import Request, runs
+    from o2o.simulate_run import NoRedisDatabase, Request, runs
 
     request = Request(
         scenario=chosen,
@@ -102,7 +102,11 @@ def command(
         tag=tag,
         tail_s=tail * 60.0,
     )
-    results = runs(request, _progress_display)
+    try:
+        results = runs(request, _progress_display)
+    except NoRedisDatabase as busy:
+        console.print(f"[bold red]{busy}[/]: wait for one to finish.")
+        raise typer.Exit(1) from busy
     _print(results)
     document: dict[str, Any] = (
         results[0].contract() if len(results) == 1 else {"runs": {r.options.policy: r.contract() for r in results}}

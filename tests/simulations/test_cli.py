@@ -73,3 +73,16 @@ def test_bad_options_are_clear_errors_not_tracebacks(args, message) -> None:
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_run_with_no_free_redis_database_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from o2o import simulate_run
+
+    def busy(*_args: object) -> None:
+        raise simulate_run.NoRedisDatabase("Redis databases 8-15 are all held by running simulations")
+
+    monkeypatch.setattr(simulate_run, "runs", busy)
+    result = CliRunner().invoke(app, ["simulate", "--scenario", "lunch_peak", "--scale", "0.01"])
+    assert result.exit_code == 1
+    assert "all held by running simulations" in result.output
+    assert "Traceback" not in result.output
