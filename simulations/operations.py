@@ -65,6 +65,7 @@ class Dispatchers:
             if not result.skipped:
                 self.sim.records.cycles.append(
                     CycleRecord(
+                        zone_id=zone_id,
                         at_s=env.now,
                         cycle_s=time.perf_counter() - started,
                         solve_s=result.solve_s,

@@ -74,6 +74,7 @@ class CourierRecord:
 
 @dataclass(slots=True)
 class CycleRecord:
+    zone_id: uuid.UUID
     at_s: float
     cycle_s: float  # wall seconds: read + solve + write
     solve_s: float

@@ -15,6 +15,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
 from simulations.kpis import STAGES, stage_minutes
+from simulations.tables import write_tables
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -44,6 +45,8 @@ def write_report(results: list[RunResult], folder: Path) -> Path:
         lines += ["", f"## {result.options.policy}", ""]
         for name in _plots(result, folder):
             lines.append(f"![{name}]({name})")
+        tables = ", ".join(f"[{p.name}]({p.name})" for p in write_tables(result, folder))
+        lines += ["", f"One row per order, courier and dispatch cycle: {tables}."]
     report = folder / "report.md"
     report.write_text("\n".join(lines) + "\n")
     return report

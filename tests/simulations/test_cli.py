@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import uuid
 
 import pytest
 from typer.testing import CliRunner
@@ -54,6 +56,17 @@ def test_compare_writes_both_runs_in_the_contract_and_a_report(committed_db, tmp
     for name in ("orders", "click_to_door", "utilisation", "map"):
         for policy in ("greedy", "vrp"):
             assert (report / f"{name}-{policy}.png").read_bytes()[:4] == b"\x89PNG"
+    # The raw records beside it: a row per order of the run, the same orders for both policies.
+    orders = {p: list(csv.DictReader((report / f"orders-{p}.csv").open())) for p in ("greedy", "vrp")}
+    assert len(orders["greedy"]) == document["runs"]["greedy"]["orders"]
+    assert [o["order_id"] for o in orders["greedy"]] == [o["order_id"] for o in orders["vrp"]]
+    delivered = [o for o in orders["greedy"] if o["delivered_s"]]
+    assert len(delivered) == document["runs"]["greedy"]["more_kpis"]["delivered"]
+    assert all(float(o["delivered_s"]) > float(o["placed_s"]) for o in delivered)
+    cycles = list(csv.DictReader((report / "cycles-vrp.csv").open()))
+    assert cycles
+    assert all(uuid.UUID(c["zone_id"]) and int(c["orders"]) >= int(c["assigned"]) for c in cycles)
+    assert "[orders-greedy.csv](orders-greedy.csv)" in markdown
 
 
 @pytest.mark.parametrize(

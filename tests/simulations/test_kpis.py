@@ -29,7 +29,10 @@ def records() -> Records:
     r.orders = {o.order_id: o for o in orders}
     a, b = uuid.uuid4(), uuid.uuid4()
     r.couriers = {a: CourierRecord(a, on_shift_s=3600, busy_s=1800, metres=6000), b: CourierRecord(b, 3600, 0, 3000)}
-    r.cycles = [CycleRecord(at_s=i * 30, cycle_s=float(i), solve_s=0.5, orders=1, assigned=1) for i in range(1, 101)]
+    r.cycles = [
+        CycleRecord(zone_id=uuid.uuid4(), at_s=i * 30, cycle_s=float(i), solve_s=0.5, orders=1, assigned=1)
+        for i in range(1, 101)
+    ]
     r.lost_sales = 4
     r.late_pick_waits, r.late_pick_wait_s = 2, 240
     return r
