@@ -28,6 +28,7 @@ from o2o.seed_city import city_for
 from routing.street_graph import StreetGraph
 from routing.synthetic_city import synthetic_city
 from routing.types import PROFILES
+from simulations.ids import seeded_uuids
 from simulations.run import Options, Progress, RunResult, run
 from simulations.scenarios import Scenario
 
@@ -81,16 +82,24 @@ def runs(request: Request, progress: Callable[[str], Callable[[Progress], None]]
     with bench_database(f"{name}_city") as city_url:
         _drop_orphans(city_url)
         _throwaway(city_url)
-        engine = engine_for(city_url)
-        with session_scope(engine) as session:
-            seeding.seed(session, seed=request.seed, center=None, osm=request.osm)
-        engine.dispose()  # a template database must have no connections
+        seed_city(city_url, seed=request.seed, osm=request.osm)
         for policy in request.policies:
             options = _options(request, policy)
             with _copy_of(city_url, f"{name}_{policy}") as url, redis_of_its_own():
                 title = f"{request.scenario.name} seed {request.seed} {policy}"
                 results.append(run(url, options, graph=graph, on_progress=progress(title)))
     return results
+
+
+def seed_city(url: str, *, seed: int, osm: Path | None) -> None:
+    """Seed the simulated city into the (empty) database at `url`, with ids drawn from the seed:
+    two runs of one seed must meet the same stores, SKUs and couriers, ids and all."""
+    engine = engine_for(url)
+    try:
+        with seeded_uuids(seed, "city"), session_scope(engine) as session:
+            seeding.seed(session, seed=seed, center=None, osm=osm)
+    finally:
+        engine.dispose()  # a template database must have no connections
 
 
 def _options(request: Request, policy: Policy) -> Options:

@@ -6,6 +6,10 @@ the same seed would plan differently from one run to the next. For the length of
 database, `uuid4`'s source of randomness is a generator seeded from the run's seed, so every id —
 and so every tie — comes out the same. Never used with `--live`: that run shares the demo's
 database, where ids from an earlier run with the same seed already exist.
+
+The seeded city needs the same (its stores, SKUs and couriers are ordered by id in many places:
+with random ids, two runs of one seed parted at the first replenishment sweep). It draws from its
+own stream, `"city"`, so that the run's ids never repeat the city's.
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ class _SeededOs:
 
 
 @contextmanager
-def seeded_uuids(seed: int) -> Iterator[None]:
+def seeded_uuids(seed: int, stream: str = "ids") -> Iterator[None]:
     real = uuid.os  # type: ignore[attr-defined]
-    uuid.os = _SeededOs(real, random.Random(f"{seed}:ids"))  # type: ignore[attr-defined]
+    uuid.os = _SeededOs(real, random.Random(f"{seed}:{stream}"))  # type: ignore[attr-defined]
     try:
         yield
     finally:

@@ -12,6 +12,7 @@ from core.db import session_scope
 from dispatch.config import Policy
 from o2o import seed as seeding
 from o2o.models import Base
+from simulations.ids import seeded_uuids
 from simulations.run import Options, RunResult, run
 from simulations.scenarios import SCENARIOS, Scenario
 
@@ -32,7 +33,8 @@ def simulate(committed_db: Engine) -> Callable[..., RunResult]:
 
     def _run(scenario: Scenario = TINY, *, seed: int = 3, policy: Policy = "greedy", **options) -> RunResult:
         empty(committed_db)
-        with session_scope(committed_db) as session:
+        # Seeded ids, as `o2o simulate` seeds its city: the same seed meets the same ids.
+        with seeded_uuids(seed, "city"), session_scope(committed_db) as session:
             seeding.seed(session, seed=seed, center=None, osm=None, skus=40)
         return run(
             url,

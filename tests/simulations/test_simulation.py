@@ -27,6 +27,10 @@ def test_same_seed_same_kpis(simulate) -> None:
         o.delivered_s for o in second.records.orders.values()
     ]
     assert seeded_part(first.kpis) == seeded_part(second.kpis)
+    # The same city down to its ids (stores, SKUs and couriers break ties by id everywhere).
+    assert [s.id for s in first.world.stores] == [s.id for s in second.world.stores]
+    assert first.world.skus == second.world.skus
+    assert list(first.records.couriers) == list(second.records.couriers)
 
 
 def test_a_run_goes_through_the_real_services(simulate, committed_db) -> None:
