@@ -258,6 +258,8 @@ class RouteState:
             return sum(int(costs[x, y]) for x, y in itertools.pairwise(locations))
 
         def block(locations: Sequence[int]) -> IntArray:
+            if not locations:  # nothing to visit there (a group whose goods are all on board)
+                return np.zeros(self.size, dtype=np.int64)
             out = costs[la, locations[0]] + path(locations) + costs[locations[-1], ln] * live - self.base
             return np.asarray(out, dtype=np.int64)
 

@@ -273,6 +273,8 @@ class _Insertion:
                 first = order[0]
                 reach = np.maximum(state.dep + state.durations[state.locs, stores[0]], first.pickup_window[0])
                 bound[reach > first.pickup_window[1]] = np.inf
+            else:  # every part on board: only the deliveries' place b matters, so a = 0 only
+                bound[1:] = np.inf
             bound[~fits] = np.inf
             # Cheapest travel first; lateness only adds to it, so stop at the first bound that
             # cannot beat the best found. An infeasible group would be walked at every place:

@@ -253,6 +253,23 @@ def test_a_group_is_inserted_whole_pickups_before_deliveries() -> None:
     assert kinds == ["pickup", "pickup", "delivery", "delivery"]
 
 
+def test_a_group_all_on_board_goes_back_to_its_carrier_as_its_deliveries() -> None:
+    # Both parts of a split order collected, and the plan being repaired does not have them
+    # (found in a simulated lunch peak: the repair fell over on a group with no pickup).
+    problem = two_couriers()
+    parts = (
+        Shipment("g1", pickup=3, delivery=15, demand=(1,), group="g"),
+        Shipment("g2", pickup=5, delivery=15, demand=(1,), group="g"),
+    )
+    fleet = (replace(problem.vehicles[0], on_board=("g1", "g2")), problem.vehicles[1])
+    changed = replace(problem, vehicles=fleet, shipments=(*problem.shipments, *parts))
+    previous = planned(problem, {"right": [Stop("pickup", "b"), Stop("delivery", "b")]})
+    plan = repair(changed, previous)
+    assert check_plan(changed, plan) == []
+    stops = [s for s in plan.route("left").stops if s.shipment_id in ("g1", "g2")]
+    assert sorted(stops) == [Stop("delivery", "g1"), Stop("delivery", "g2")]
+
+
 def test_what_fits_nowhere_stays_unassigned_with_a_reason() -> None:
     problem = two_couriers()
     fleet = (replace(problem.vehicles[0], capacity=(1,)), problem.vehicles[1])
