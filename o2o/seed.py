@@ -248,13 +248,17 @@ def wipe(session: Session) -> None:
     session.flush()
 
 
+# The catalogue's size when the caller does not say.
+DEFAULT_SKUS = 300
+
+
 def seed(
     session: Session,
     *,
     seed: int,
     center: tuple[float, float] | None,
     osm: Path | None,
-    skus: int = 300,
+    skus: int = DEFAULT_SKUS,
     timezone: str | None = None,
     reset: bool = False,
     progress: SeedProgress | None = None,

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import redis
 from psycopg import sql
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 
 from bench.database import bench_database, libpq_url
 from core import clock
@@ -82,7 +82,11 @@ def runs(request: Request, progress: Callable[[str], Callable[[Progress], None]]
     with bench_database(f"{name}_city") as city_url:
         _drop_orphans(city_url)
         _throwaway(city_url)
-        seed_city(city_url, seed=request.seed, osm=request.osm)
+        engine = engine_for(city_url)
+        try:
+            seed_simulated_city(engine, seed=request.seed, osm=request.osm)
+        finally:
+            engine.dispose()  # a template database must have no connections
         for policy in request.policies:
             options = _options(request, policy)
             with _copy_of(city_url, f"{name}_{policy}") as url, redis_of_its_own():
@@ -91,15 +95,13 @@ def runs(request: Request, progress: Callable[[str], Callable[[Progress], None]]
     return results
 
 
-def seed_city(url: str, *, seed: int, osm: Path | None) -> None:
-    """Seed the simulated city into the (empty) database at `url`, with ids drawn from the seed:
-    two runs of one seed must meet the same stores, SKUs and couriers, ids and all."""
-    engine = engine_for(url)
-    try:
-        with seeded_uuids(seed, "city"), session_scope(engine) as session:
-            seeding.seed(session, seed=seed, center=None, osm=osm)
-    finally:
-        engine.dispose()  # a template database must have no connections
+def seed_simulated_city(
+    engine: Engine, *, seed: int, osm: Path | None = None, skus: int = seeding.DEFAULT_SKUS
+) -> None:
+    """Seed the simulated city into the (empty) database of `engine` and commit, with ids drawn
+    from the seed: two runs of one seed must meet the same stores, SKUs and couriers, ids and all."""
+    with seeded_uuids(seed, "city"), session_scope(engine) as session:
+        seeding.seed(session, seed=seed, center=None, osm=osm, skus=skus)
 
 
 def _options(request: Request, policy: Policy) -> Options:

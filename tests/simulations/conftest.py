@@ -8,11 +8,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine, text
 
-from core.db import session_scope
 from dispatch.config import Policy
-from o2o import seed as seeding
 from o2o.models import Base
-from simulations.ids import seeded_uuids
+from o2o.simulate_run import seed_simulated_city
 from simulations.run import Options, RunResult, run
 from simulations.scenarios import SCENARIOS, Scenario
 
@@ -33,9 +31,7 @@ def simulate(committed_db: Engine) -> Callable[..., RunResult]:
 
     def _run(scenario: Scenario = TINY, *, seed: int = 3, policy: Policy = "greedy", **options) -> RunResult:
         empty(committed_db)
-        # Seeded ids, as `o2o simulate` seeds its city: the same seed meets the same ids.
-        with seeded_uuids(seed, "city"), session_scope(committed_db) as session:
-            seeding.seed(session, seed=seed, center=None, osm=None, skus=40)
+        seed_simulated_city(committed_db, seed=seed, skus=40)  # as `o2o simulate` seeds its city
         return run(
             url,
             Options(
