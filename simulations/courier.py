@@ -42,12 +42,18 @@ class Rider:
         self.record = sim.records.courier(plan.courier_id)
         self.rng = sim.stream(f"courier:{plan.number}")
         self.waker: simpy.Event | None = None
+        # The app's copy of the open stops, in order. The app reads the route again only when
+        # the server says it changed (a message: a re-plan, a cancellation) or refuses one of
+        # its taps; its own taps it applies to its copy, as the real app does with the answer.
+        self.route: list[StopOut] | None = None
         self.break_taken = False
         self.on_shift = False
         self.busy = False
         self.began = 0.0
 
     def wake(self) -> None:
+        """A message from the server: the route changed (read it again) — get going."""
+        self.route = None
         if self.waker is not None and not self.waker.triggered:
             self.waker.succeed()
 
@@ -91,9 +97,11 @@ class Rider:
     # -- the route ---------------------------------------------------------------------------
 
     def _open_stops(self) -> list[StopOut]:
-        with self.sim.step("courier route reads") as session:
-            route = routes.my_route(session, user_id=self.plan.user_id)
-        return sorted((s for s in route.stops if s.status in OPEN), key=lambda s: s.seq)
+        if self.route is None:
+            with self.sim.step("courier route reads") as session:
+                route = routes.my_route(session, user_id=self.plan.user_id)
+            self.route = sorted((s for s in route.stops if s.status in OPEN), key=lambda s: s.seq)
+        return self.route
 
     def _serve(self, stop: StopOut) -> Process:
         yield from self._ride(Point(stop.lat, stop.lon), stop.kind)
@@ -101,15 +109,16 @@ class Rider:
             with self.sim.step("courier stop events") as session:
                 stop_events.arrive(session, user_id=self.plan.user_id, stop_id=stop.id)
         except DomainError:
-            return  # re-planned away while we rode: the next look at the app says where to go
+            self.route = None  # re-planned away while we rode: the app reads where to go now
+            return
         if stop.kind is StopKind.pickup:
             yield from self._pick_up(stop)
         elif stop.kind is StopKind.dropoff:
             yield from self._hand_over(stop)
         else:  # goods of a failed delivery handed back at the store
             yield self.sim.env.timeout(PICKUP_SERVICE_S)
-            self._attempt(
-                lambda s: stop_events.delivered(s, user_id=self.plan.user_id, stop_id=stop.id, proof=_pin(stop))
+            self._tap(
+                stop, lambda s: stop_events.delivered(s, user_id=self.plan.user_id, stop_id=stop.id, proof=_pin(stop))
             )
 
     def _pick_up(self, stop: StopOut) -> Process:
@@ -121,7 +130,7 @@ class Rider:
             bags = self.sim.bags.get(stop.order_id)
             if bags is not None:
                 pick_up = partial(stop_events.picked_up, user_id=self.plan.user_id, stop_id=stop.id, bags=bags)
-                result = self._attempt(pick_up)
+                result = self._tap(stop, pick_up)
                 if result is not False:
                     order = self.sim.records.orders.get(stop.order_id)
                     if order is not None:
@@ -148,12 +157,23 @@ class Rider:
         absent = self.rng.random() < self.sim.scenario.absent_share
         user = self.plan.user_id
         if absent:
-            self._attempt(lambda s: stop_events.failed(s, user_id=user, stop_id=stop.id, reason="customer_absent"))
+            self._tap(stop, lambda s: stop_events.failed(s, user_id=user, stop_id=stop.id, reason="customer_absent"))
             return
-        if self._attempt(lambda s: stop_events.delivered(s, user_id=user, stop_id=stop.id, proof=_pin(stop))) is False:
+        deliver = partial(stop_events.delivered, user_id=user, stop_id=stop.id, proof=_pin(stop))
+        if self._tap(stop, deliver) is False:
             return
         if order is not None:
             order.delivered_s = self.sim.env.now
+
+    def _tap(self, stop: StopOut, action: Callable[[Session], object]) -> object:
+        """A tap that closes `stop`: taken, the stop leaves the app's copy of the route; refused,
+        the app reads the route again."""
+        result = self._attempt(action)
+        if result is False:
+            self.route = None
+        elif self.route is not None:
+            self.route = [s for s in self.route if s.id != stop.id]
+        return result
 
     def _attempt(self, action: Callable[[Session], object]) -> object:
         """One stop event; a refusal (409: re-planned, not ready) is an answer, not a crash."""

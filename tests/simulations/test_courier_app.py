@@ -1,0 +1,41 @@
+"""The simulated courier app keeps its copy of the route, as the real one does: it reads the route
+again when the server says it changed or refuses a tap, and is never behind the server."""
+
+from __future__ import annotations
+
+import pytest
+
+from dispatch import routes
+from dispatch.route_models import StopStatus
+from simulations.courier import Rider
+
+
+def test_the_apps_copy_of_the_route_is_the_servers(simulate, monkeypatch: pytest.MonkeyPatch) -> None:
+    looks: list[tuple[list[object], list[object]]] = []
+    reads = 0
+    read_route = routes.my_route
+    own_copy = Rider._open_stops
+
+    def counted(session, *, user_id):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        return read_route(session, user_id=user_id)
+
+    def checked(self: Rider):  # type: ignore[no-untyped-def]
+        copy = own_copy(self)
+        # What the server holds at this moment (a read-only look that changes nothing).
+        with self.sim.step(None) as session:
+            server = read_route(session, user_id=self.plan.user_id)
+        opened = sorted(
+            (s for s in server.stops if s.status in (StopStatus.pending, StopStatus.arrived)), key=lambda s: s.seq
+        )
+        looks.append(([s.id for s in copy], [s.id for s in opened]))
+        return copy
+
+    monkeypatch.setattr(routes, "my_route", counted)
+    monkeypatch.setattr(Rider, "_open_stops", checked)
+    result = simulate(seed=4)
+    assert result.kpis["delivered"] > 0
+    assert sum(1 for copy, _ in looks if copy) >= 10, looks  # with stops on it, not only idle
+    assert all(copy == server for copy, server in looks)
+    assert reads < len(looks)  # the copy saved reads: the app does not ask before every stop
