@@ -3,25 +3,29 @@ again when the server says it changed or refuses a tap, and is never behind the 
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from sqlalchemy.orm import Session
 
 from dispatch import routes
+from dispatch.fleet_schemas import RouteOut, StopOut
 from dispatch.route_models import StopStatus
 from simulations.courier import Rider
 
 
 def test_the_apps_copy_of_the_route_is_the_servers(simulate, monkeypatch: pytest.MonkeyPatch) -> None:
-    looks: list[tuple[list[object], list[object]]] = []
+    looks: list[tuple[list[uuid.UUID], list[uuid.UUID]]] = []
     reads = 0
     read_route = routes.my_route
     own_copy = Rider._open_stops
 
-    def counted(session, *, user_id):  # type: ignore[no-untyped-def]
+    def counted(session: Session, *, user_id: uuid.UUID) -> RouteOut:
         nonlocal reads
         reads += 1
         return read_route(session, user_id=user_id)
 
-    def checked(self: Rider):  # type: ignore[no-untyped-def]
+    def checked(self: Rider) -> list[StopOut]:
         copy = own_copy(self)
         # What the server holds at this moment (a read-only look that changes nothing).
         with self.sim.step(None) as session:
