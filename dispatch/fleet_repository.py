@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from dispatch.fleet_models import Courier, CourierStatus, DispatchZoneLocation, Shift, ShiftStatus
-from dispatch.models import Order, OrderFulfilment
+from dispatch.models import Order, OrderFulfilment, OrderStatus
 from dispatch.route_models import (
     OPEN_STOP,
     CourierRoute,
@@ -311,6 +311,23 @@ def parts_collected(session: Session, order_id: uuid.UUID) -> list[tuple[OrderFu
 
 def lock_stop(session: Session, stop_id: uuid.UUID) -> RouteStop | None:
     return session.get(RouteStop, stop_id, with_for_update=True, populate_existing=True)
+
+
+def lock_order_statuses(session: Session, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, OrderStatus]:
+    """`lock_orders` for a caller that needs only their statuses (no Order objects built)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(Order.id, Order.status).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update()
+    )
+    return {row.id: row.status for row in rows}
+
+
+def orders_by_id(session: Session, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Order]:
+    """The orders (the caller locked them)."""
+    if not order_ids:
+        return {}
+    return {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
 
 
 def lock_orders(session: Session, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Order]:
