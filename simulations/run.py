@@ -28,7 +28,6 @@ from simulations.demand import Customers
 from simulations.floor import Floor
 from simulations.ids import seeded_uuids
 from simulations.movement import Streets
-from simulations.one_core import one_core
 from simulations.operations import Dispatchers, outage, replenisher, storm
 from simulations.records import Records, backlog
 from simulations.runtime import Sim
@@ -117,13 +116,9 @@ def run(
         env = simpy.rt.RealtimeEnvironment(factor=1 / options.live_speed, strict=False)
     sim = Sim(env, engine, scenario, options.seed, Records())
     travel: TravelTimes = graph if graph is not None else Haversine()
-    live = options.live_speed is not None
-    ids = nullcontext() if live else seeded_uuids(options.seed)
-    # Not live, the run is CPU-bound and talks to its database all the time: one core (see
-    # simulations.one_core). Live, it shares the machine with the API and the worker.
-    pinned = nullcontext() if live else one_core(engine)
+    ids = seeded_uuids(options.seed) if options.live_speed is None else nullcontext()
     try:
-        with clock.use_clock(sim.now), ids, pinned:
+        with clock.use_clock(sim.now), ids:
             with sim.step("set-up") as session:
                 world = build(
                     session,
@@ -131,7 +126,7 @@ def run(
                     sim.stream("world"),
                     tag=options.tag,
                     password=options.password,
-                    live=live,
+                    live=options.live_speed is not None,
                 )
             with sim.step("set-up") as session:
                 # Fresh planner statistics now that the zones exist: autovacuum never analyses a
