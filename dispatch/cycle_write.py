@@ -27,6 +27,7 @@ from dispatch.dispatch_explain import Explanation
 from dispatch.fleet_models import ON_SHIFT, Courier, DispatchZone
 from dispatch.models import OrderStatus
 from dispatch.problem import Built, routes_of
+from dispatch.repository import orders_by_id
 from dispatch.route_models import (
     AssignmentState,
     DispatchExplanation,
@@ -159,7 +160,7 @@ def apply(
     _write_assignments(session, released, new_rows, moved_rows)
     # One UPDATE and one multi-row event INSERT for all packed → assigned moves (a flush per
     # order was most of the write time at 1,000 orders).
-    loaded = repo.orders_by_id(session, [*moving, *dropped])  # locked above
+    loaded = orders_by_id(session, [*moving, *dropped])  # locked above
     transition_many(session, [loaded[o] for o in moving], OrderStatus.assigned, at=now, details=moving_details)
     transition_many(session, [loaded[o] for o in dropped], OrderStatus.packed, at=now, details=dropped_details)
     assigned, moved = len(new_rows), len(moved_rows)

@@ -323,13 +323,6 @@ def lock_order_statuses(session: Session, order_ids: Sequence[uuid.UUID]) -> dic
     return {row.id: row.status for row in rows}
 
 
-def orders_by_id(session: Session, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Order]:
-    """The orders (the caller locked them)."""
-    if not order_ids:
-        return {}
-    return {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
-
-
 def lock_orders(session: Session, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Order]:
     """Rows locked in id order, so two cycles (or a cycle and a courier) never deadlock."""
     if not order_ids:
