@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import DomainError
 from dispatch import pings, routes, shifts, stop_events
-from dispatch.fleet_schemas import DeliveredIn, PingIn, StopOut
+from dispatch.fleet_schemas import DeliveredIn, PingIn, RouteOut, StopOut
 from dispatch.pins import delivery_pin
 from dispatch.route_models import StopKind, StopStatus
 from routing.types import Point
@@ -100,7 +100,7 @@ class Rider:
         if self.route is None:
             with self.sim.step("courier route reads") as session:
                 route = routes.my_route(session, user_id=self.plan.user_id)
-            self.route = sorted((s for s in route.stops if s.status in OPEN), key=lambda s: s.seq)
+            self.route = open_stops(route)
         return self.route
 
     def _serve(self, stop: StopOut) -> Process:
@@ -269,6 +269,11 @@ class Rider:
             return
         yield self.sim.env.timeout(BREAK_S)
         self._attempt(lambda s: shifts.set_break(s, user_id=self.plan.user_id, on=False))
+
+
+def open_stops(route: RouteOut) -> list[StopOut]:
+    """The stops of `route` still to serve, in route order (what the app lists)."""
+    return sorted((s for s in route.stops if s.status in OPEN), key=lambda s: s.seq)
 
 
 def _pin(stop: StopOut) -> DeliveredIn:

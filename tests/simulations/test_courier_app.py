@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import routes
 from dispatch.fleet_schemas import RouteOut, StopOut
-from dispatch.route_models import StopStatus
-from simulations.courier import Rider
+from simulations.courier import Rider, open_stops
 
 
 def test_the_apps_copy_of_the_route_is_the_servers(simulate, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,10 +29,7 @@ def test_the_apps_copy_of_the_route_is_the_servers(simulate, monkeypatch: pytest
         # What the server holds at this moment (a read-only look that changes nothing).
         with self.sim.step(None) as session:
             server = read_route(session, user_id=self.plan.user_id)
-        opened = sorted(
-            (s for s in server.stops if s.status in (StopStatus.pending, StopStatus.arrived)), key=lambda s: s.seq
-        )
-        looks.append(([s.id for s in copy], [s.id for s in opened]))
+        looks.append(([s.id for s in copy], [s.id for s in open_stops(server)]))
         return copy
 
     monkeypatch.setattr(routes, "my_route", counted)
