@@ -14,6 +14,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Policy = Literal["vrp", "greedy"]
+#: `solver_work` of a simulated city's cycles (`o2o simulate`): PLACEHOLDER
+SIMULATED_SOLVER_WORK = 16
 
 
 class DispatchSettings(BaseSettings):
@@ -21,6 +23,11 @@ class DispatchSettings(BaseSettings):
 
     policy: Policy = "vrp"
     time_limit_s: float = Field(default=1.0, ge=0.1, le=60.0, allow_inf_nan=False)
+    # When set, each cycle's search is bounded by this much work instead of `time_limit_s` (parts
+    # searched per solver process in a city-sized search by parts, solutions in a small one), so
+    # that the same snapshot gives the same plan on any machine at any load: what a simulation
+    # needs for "same seed, same KPIs". Live dispatch keeps the time limit: a cycle must end in time.
+    solver_work: int | None = Field(default=None, ge=1, le=10_000)
     # Solver processes per cycle (routing's portfolio); the 2-core machines want at most 2.
     solver_workers: int = Field(default=2, ge=1, le=16)
     # The zone lock outlives any sane cycle; if a worker dies, the zone frees itself after this.

@@ -132,9 +132,13 @@ def _cycle(zone_id: uuid.UUID, scope: Scope, settings: DispatchSettings, travel:
 
 
 def solve_built(built: Built, settings: DispatchSettings) -> Plan:
-    """The policy's plan: the VRP solver warm-started from the routes as they stand, or greedy."""
+    """The policy's plan: the VRP solver warm-started from the routes as they stand (bounded by
+    `settings.solver_work` when set, else by `settings.time_limit_s`), or greedy."""
     problem = built.problem
     if settings.policy == "greedy" or not problem.vehicles or not problem.shipments:
         return greedy(problem)
-    params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.solver_workers, seed=0)
+    limit = settings.time_limit_s if settings.solver_work is None else None
+    params = SolveParams(
+        time_limit_s=limit, max_iterations=settings.solver_work, workers=settings.solver_workers, seed=0
+    )
     return solve(problem, params, initial=built.previous)

@@ -282,6 +282,8 @@ def _record(
             "status": plan.stats.status,
             "strategy": plan.stats.strategy,
             "warm_start": plan.stats.warm_start,
+            "iterations": plan.stats.iterations,
+            "solutions": plan.stats.solutions,
             "released": counts[2],
             "cost": {
                 "travel": plan.cost.travel,

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from core.logging import configure_logging
 from core.settings import get_settings
-from dispatch.config import Policy
+from dispatch.config import SIMULATED_SOLVER_WORK, Policy
 from simulations.scenarios import SCENARIO_NAMES, SCENARIOS
 
 console = Console()
@@ -58,7 +58,24 @@ def command(
     minutes: Annotated[
         int | None, typer.Option(min=5, max=24 * 60, help="Shorten the run to this many minutes.")
     ] = None,
-    time_limit: Annotated[float, typer.Option(min=0.1, max=60, help="Solver time limit per dispatch cycle (s).")] = 1.0,
+    solver_work: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=10_000,
+            help="vrp: parts searched per solver process in each dispatch cycle. A bound on work, not "
+            "time: the same seed gives the same KPIs on any machine.",
+        ),
+    ] = SIMULATED_SOLVER_WORK,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            max=60,
+            help="vrp: bound each dispatch cycle's search by these seconds instead of --solver-work "
+            "(KPIs then depend on the machine's speed and load; --live: 1 s by default).",
+        ),
+    ] = None,
     tail: Annotated[
         int, typer.Option(min=0, max=240, help="Minutes after the last order for deliveries to finish.")
     ] = 30,
@@ -98,6 +115,7 @@ def command(
         live=live,
         speed=speed,
         time_limit_s=time_limit,
+        solver_work=solver_work,
         cycle_period_s=cycle_s,
         tag=tag,
         tail_s=tail * 60.0,

@@ -22,7 +22,7 @@ from core import clock
 from core.db import engine_for, session_scope
 from core.redis import url_with_db
 from core.settings import get_settings
-from dispatch.config import Policy
+from dispatch.config import SIMULATED_SOLVER_WORK, Policy
 from o2o import seed as seeding
 from o2o.seed_city import city_for
 from routing.street_graph import StreetGraph
@@ -33,6 +33,7 @@ from simulations.run import Options, Progress, RunResult, run
 from simulations.scenarios import Scenario
 
 BLOCK_M = 100.0
+LIVE_TIME_LIMIT_S = 1.0  # solver time per dispatch cycle of `--live`
 SIM_PREFIX = "o2o_sim_"  # + the process id: the databases of one `o2o simulate`
 # Redis databases a run may claim: 0 is the demo's, 1-7 the test workers' (tests/conftest.py).
 SIM_REDIS_DBS = range(8, 16)
@@ -61,7 +62,8 @@ class Request:
     osm: Path | None = None
     live: bool = False
     speed: float = 30.0
-    time_limit_s: float = 1.0
+    time_limit_s: float | None = None
+    solver_work: int = SIMULATED_SOLVER_WORK
     cycle_period_s: float = 30.0
     tag: str | None = None
     tail_s: float = 1800.0
@@ -110,7 +112,10 @@ def _options(request: Request, policy: Policy) -> Options:
         scenario=request.scenario,
         seed=request.seed,
         policy=policy,
-        time_limit_s=request.time_limit_s,
+        solver_work=request.solver_work,
+        # Live, a cycle must keep up with the clock: bounded by time (not reproducible, as nothing
+        # live is).
+        time_limit_s=(request.time_limit_s or LIVE_TIME_LIMIT_S) if live else request.time_limit_s,
         cycle_period_s=request.cycle_period_s,
         tail_s=request.tail_s,
         live_speed=request.speed if live else None,

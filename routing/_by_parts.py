@@ -11,6 +11,7 @@ too small to split.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -27,6 +28,9 @@ from routing.problem import Problem, Shipment
 #: Length of one round of group searches: long enough for many parts per group (~20 at 50 ms),
 #: short enough for a few re-splits within a 5 s dispatch cycle.
 ROUND_S = 1.5
+#: Parts per group in one round of a search without a clock: about what ROUND_S holds at
+#: `routing._parts.PART_TIME_S`.
+ROUND_PARTS = 30
 #: Less time left than this is not worth forking workers for (a fork of a 1,000-order problem
 #: takes ~20 ms).
 MIN_SEARCH_S = 0.1
@@ -52,7 +56,7 @@ def search_by_parts(
 ) -> list[Outcome]:
     """Improve `start` (a warm start when `warm`, else the greedy plan) by parts until `deadline`
     with `len(strategies)` workers; a worker that overruns `deadline` is killed at `kill_at`."""
-    grace = kill_at - deadline
+    grace = 0.0 if math.isinf(deadline) else kill_at - deadline  # (inf - inf is nan)
     if deadline - time.monotonic() < MIN_SEARCH_S:  # the greedy plan took the whole time limit
         return []
     begin: tuple[Routes, Starts] = ({vid: list(stops) for vid, stops in start.items()}, {})
@@ -76,7 +80,13 @@ def search_by_parts(
             for i, strategy in enumerate(strategies)
         ]
         return in_workers(calls, kill_at)
-    rounds = max(1, round((deadline - time.monotonic()) / ROUND_S))
+    if math.isinf(deadline):  # bounded by work: `max_iterations` parts per group, spread over rounds
+        total = params.max_iterations or ROUND_PARTS  # never None without a time limit (SolveParams)
+        rounds = -(-total // ROUND_PARTS)
+        per_round: int | None = -(-total // rounds)
+    else:
+        rounds = max(1, round((deadline - time.monotonic()) / ROUND_S))
+        per_round = params.max_iterations
     parts = improved = 0
     for r in range(rounds):
         now = time.monotonic()
@@ -87,7 +97,7 @@ def search_by_parts(
                 _improve_group,
                 problem,
                 shipments,
-                replace(params, seed=params.seed + r * ways + i),
+                replace(params, seed=params.seed + r * ways + i, max_iterations=per_round),
                 strategies[i],
                 end,
                 (routes, starts),

@@ -7,6 +7,7 @@ processes.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,7 @@ from dataclasses import replace
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
 from routing._ortools_model import OrToolsModel
-from routing._parts import PartSolver, Routes, Starts, improve_by_parts
+from routing._parts import DEEP_SOLUTIONS, PART_SOLUTIONS, PartSolver, Routes, Starts, improve_by_parts
 from routing._strategy import Outcome, Strategy
 from routing.greedy import extend
 from routing.params import Metaheuristic, SolveParams
@@ -46,7 +47,8 @@ _SLOW_OPERATORS = (
 def _search_parameters(params: SolveParams, strategy: Strategy, time_limit_s: float) -> object:
     p = pywrapcp.DefaultRoutingSearchParameters()
     p.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy.first_solution.upper())
-    p.time_limit.FromMilliseconds(max(10, int(time_limit_s * 1000)))
+    if math.isfinite(time_limit_s):  # else unset: OR-Tools then stops on its solution limit alone
+        p.time_limit.FromMilliseconds(max(10, int(time_limit_s * 1000)))
     p.log_search = params.log_search
     if params.max_iterations is not None:
         p.solution_limit = params.max_iterations
@@ -131,8 +133,9 @@ def _solve(
     # without checking it (measured: 125 s past a 5 s limit on 1,000 orders). A timer thread can
     # cancel the search and keep the best solution so far, when the solver lets it run; that works
     # in most phases, not all: `routing.solve` kills the worker process as a last resort.
-    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()) + WATCHDOG_GRACE_S, routing.CancelSearch)
-    if guarded:
+    watchdog = None
+    if guarded and math.isfinite(deadline):
+        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()) + WATCHDOG_GRACE_S, routing.CancelSearch)
         watchdog.start()
     try:
         if warm is not None:
@@ -142,7 +145,8 @@ def _solve(
         else:
             solution = routing.SolveWithParameters(search)
     finally:
-        watchdog.cancel()
+        if watchdog is not None:
+            watchdog.cancel()
     return solution, warm is not None
 
 
@@ -222,12 +226,17 @@ def _construct(
 
 
 def _part_solver(params: SolveParams, routable: set[str], previous: Mapping[str, str] | None) -> PartSolver:
-    unlimited = replace(params, max_iterations=None)
+    # A part's search ends on its time limit; without a clock, on about as many solutions as that
+    # time limit holds (`routing._parts`).
+    if params.time_limit_s is None:
+        limits = {deep: replace(params, max_iterations=DEEP_SOLUTIONS if deep else PART_SOLUTIONS) for deep in (0, 1)}
+    else:
+        limits = dict.fromkeys((0, 1), replace(params, max_iterations=None))
 
     def solve_part(part: Problem, routes: Routes, deadline: float, deep: bool) -> tuple[Routes, Starts] | None:
         model = OrToolsModel(pywrapcp, part, [s for s in part.shipments if s.id in routable], previous)
         strategy = DEEP_STRATEGY if deep else PART_STRATEGY
-        solution, _ = _solve(model, unlimited, strategy, deadline, routes, guarded=False)
+        solution, _ = _solve(model, limits[deep], strategy, deadline, routes, guarded=False)
         return None if solution is None else _extract(model, solution)
 
     return solve_part

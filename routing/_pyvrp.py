@@ -8,6 +8,7 @@ seconds) because PyVRP's own duration cost would also count waiting and service 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -74,9 +75,12 @@ def run(problem: Problem, shipments: Sequence[Shipment], params: SolveParams, de
         costs,
         durations,
     )
-    stop: StoppingCriterion = MaxRuntime(max(0.01, deadline - time.monotonic()))
+    criteria: list[StoppingCriterion] = []
+    if math.isfinite(deadline):
+        criteria.append(MaxRuntime(max(0.01, deadline - time.monotonic())))
     if params.max_iterations is not None:
-        stop = MultipleCriteria([stop, MaxIterations(params.max_iterations)])
+        criteria.append(MaxIterations(params.max_iterations))
+    stop = criteria[0] if len(criteria) == 1 else MultipleCriteria(criteria)
     result = pyvrp.solve(data, stop, seed=params.seed, collect_stats=False, display=False)
     return _outcome(result, list(groups.values()), shipments)
 

@@ -8,6 +8,7 @@ minutes past a 5 s limit, deaf to `CancelSearch`. A process can be killed; its r
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -19,7 +20,8 @@ T = TypeVar("T")
 
 
 def in_workers(calls: Sequence[Callable[[], T]], kill_at: float, *, inline_first: bool = False) -> list[T]:
-    """The results of `calls`, one process each, of those that finished by `kill_at`.
+    """The results of `calls`, one process each, of those that finished by `kill_at` (in the
+    order of `calls`, so that the same results are picked the same way every time).
 
     `inline_first` runs the first call in this process instead, for searches that honour their
     own time limit (PyVRP does, OR-Tools not always): on a machine so busy that no forked worker
@@ -56,7 +58,9 @@ def run_isolated(
         running.append((process, receiver))
     results: list[T] = [meanwhile()] if meanwhile is not None else []
     for process, receiver in running:
-        if receiver.poll(max(0.0, kill_at - time.monotonic())):
+        # An infinite `kill_at` (a search bounded by work, not time) waits as long as it takes.
+        wait = None if math.isinf(kill_at) else max(0.0, kill_at - time.monotonic())
+        if receiver.poll(wait):
             try:
                 kind, payload = receiver.recv()
             except EOFError:  # the worker died (e.g. out of memory)

@@ -36,13 +36,16 @@ BACKENDS: tuple[Backend, ...] = get_args(Backend)
 class SolveParams:
     """How long and how to search.
 
-    - `time_limit_s`: wall-clock budget of the whole `solve` call (model building included).
+    - `time_limit_s`: wall-clock budget of the whole `solve` call (model building included), or
+      `None` for no clock at all: the search is then bounded by `max_iterations` alone and returns
+      the same plan on any machine at any load (simulations, comparisons of plans); its wall time
+      is whatever that work takes.
     - `seed`: makes runs reproducible; different seeds explore differently.
     - `first_solution`, `metaheuristic`: OR-Tools strategies; "auto" picks what measured best
       for the problem's shape (see `routing/solve.py`).
-    - `max_iterations`: optional cap on improving solutions (OR-Tools), parts searched (OR-Tools
-      by parts, `routing._parts`) or iterations (PyVRP), for deterministic tests; `None` means
-      the time limit alone decides.
+    - `max_iterations`: optional cap on solutions (OR-Tools), parts searched per worker (OR-Tools
+      by parts, `routing._parts`) or iterations (PyVRP); `None` means the time limit alone
+      decides. Required without a time limit.
     - `workers`: parallel searches with different strategies/seeds; the best plan wins. Each
       worker is a process, so more than the number of cores only slows every one of them down;
       the default suits the 2-core machines the benchmarks were measured on.
@@ -53,7 +56,7 @@ class SolveParams:
     - `gls_lambda`: guided local search penalty factor (OR-Tools default 0.1).
     """
 
-    time_limit_s: float = 1.0
+    time_limit_s: float | None = 1.0
     seed: int = 0
     first_solution: FirstSolution = "auto"
     metaheuristic: Metaheuristic = "auto"
@@ -64,8 +67,11 @@ class SolveParams:
     log_search: bool = False
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.time_limit_s) and 0.0 < self.time_limit_s <= 86_400.0):
-            raise ValueError(f"time_limit_s must be in (0, 86400], got {self.time_limit_s}")
+        if self.time_limit_s is None:
+            if self.max_iterations is None:
+                raise ValueError("without a time limit, max_iterations must bound the search")
+        elif not (math.isfinite(self.time_limit_s) and 0.0 < self.time_limit_s <= 86_400.0):
+            raise ValueError(f"time_limit_s must be in (0, 86400] or None, got {self.time_limit_s}")
         if not 0 <= self.seed < 2**31:
             raise ValueError(f"seed must be in [0, 2**31), got {self.seed}")
         if self.first_solution not in FIRST_SOLUTIONS:

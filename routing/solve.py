@@ -9,6 +9,7 @@ output is re-scheduled and priced by `build_plan`, so plans are comparable whate
 from __future__ import annotations
 
 import importlib.util
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -56,15 +57,16 @@ _PARTS_PORTFOLIO = (Strategy("parallel_cheapest_insertion", "greedy_descent", by
 
 
 def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | None = None) -> Plan:
-    """Plan routes for `problem` within `params.time_limit_s`; never raises for infeasibility.
+    """Plan routes for `problem` within `params.time_limit_s` (or `params.max_iterations` of work
+    when that is None); never raises for infeasibility.
 
     `initial` (a previous plan, possibly for a slightly different problem) warm-starts the search;
     with `problem.reassignment_cost` shipments tend to stay on the vehicle they had in it.
     """
     params = params or SolveParams()
     started = time.monotonic()
-    reserve = min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s)
-    deadline = started + params.time_limit_s - reserve
+    # Without a time limit the deadline is infinitely far: every search ends on its work bound.
+    deadline = math.inf if params.time_limit_s is None else started + params.time_limit_s - _reserve(params)
     reasons = unservable_reasons(problem)
     routable = [s for s in problem.shipments if s.id not in reasons]
     previous = initial.assignment() if initial is not None else None
@@ -125,6 +127,10 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
         why = dict.fromkeys((s.id for s in routable), "no valid plan found in time") | dict(reasons)
         return build_plan(problem, {}, stats, reasons=why, previous=previous)
     return replace(best, stats=replace(best.stats, wall_time_s=time.monotonic() - started))
+
+
+def _reserve(params: SolveParams) -> float:
+    return 0.0 if params.time_limit_s is None else min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s)
 
 
 def _total(plan: Plan) -> int:
@@ -236,7 +242,7 @@ def _search(
     fallback: Plan | None,
 ) -> list[Outcome]:
     strategies = _portfolio(problem, params)
-    kill_at = deadline + min(RESERVE_MAX_S, RESERVE_SHARE * params.time_limit_s) + OVERRUN_GRACE_S
+    kill_at = deadline + _reserve(params) + OVERRUN_GRACE_S
     if backend == "ortools" and strategies[0].by_parts:
         start = warm if warm is not None else {r.vehicle_id: r.stops for r in (fallback or greedy(problem)).routes}
         return search_by_parts(

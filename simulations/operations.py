@@ -14,7 +14,7 @@ import simpy
 
 from core.errors import DomainError
 from dispatch import cycle
-from dispatch.config import Policy
+from dispatch.config import DispatchSettings
 from routing import TravelTimes
 from simulations.floor import Floor
 from simulations.records import CycleRecord
@@ -36,13 +36,12 @@ class Dispatchers:
         sim: Sim,
         zones: list[uuid.UUID],
         *,
-        policy: Policy,
-        time_limit_s: float,
+        settings: DispatchSettings,
         travel: TravelTimes,
         period_s: float = 30.0,
         min_gap_s: float = 10.0,
     ) -> None:
-        self.sim, self.zones, self.policy, self.time_limit_s, self.travel = sim, zones, policy, time_limit_s, travel
+        self.sim, self.zones, self.settings, self.travel = sim, zones, settings, travel
         self.period_s, self.min_gap_s = period_s, min_gap_s
         self.wakers: dict[uuid.UUID, simpy.Event] = {}
         sim.on_cycle_request = self.request
@@ -58,9 +57,7 @@ class Dispatchers:
             self.wakers[zone_id] = env.event()
             yield self.wakers[zone_id] | env.timeout(self.period_s)
             started = time.perf_counter()
-            result = cycle.run_zone(
-                zone_id, scope=self.sim.scope, policy=self.policy, time_limit_s=self.time_limit_s, travel=self.travel
-            )
+            result = cycle.run_zone(zone_id, scope=self.sim.scope, travel=self.travel, settings=self.settings)
             self.sim.records.spent("dispatch cycles", time.perf_counter() - started)
             if not result.skipped:
                 self.sim.records.cycles.append(

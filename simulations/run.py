@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from core import clock
 from core.db import make_engine
-from dispatch.config import Policy
+from dispatch.config import SIMULATED_SOLVER_WORK, DispatchSettings, Policy, get_dispatch_settings
 from routing import Haversine, TravelTimes
 from routing.street_graph import StreetGraph
 from simulations import kpis as kpi
@@ -43,7 +43,11 @@ class Options:
     scenario: Scenario
     seed: int
     policy: Policy
-    time_limit_s: float = 1.0
+    # A cycle's VRP search is bounded by `solver_work` (dispatch.config): the same seed gives the
+    # same KPIs whatever the machine's speed or load. A time limit instead suits a live run, whose
+    # cycles must keep up with the clock.
+    solver_work: int = SIMULATED_SOLVER_WORK
+    time_limit_s: float | None = None
     cycle_period_s: float = 30.0
     cycle_min_gap_s: float = 30.0  # a cycle asked for (order packed, delivery done) waits at least this
     tail_s: float = 1800.0  # after the last order: time for the couriers to deliver what is open
@@ -155,6 +159,16 @@ def run(
     )
 
 
+def dispatch_settings(options: Options) -> DispatchSettings:
+    """The platform's dispatch settings with the run's policy and bound on the solver's search."""
+    settings = get_dispatch_settings()
+    if options.time_limit_s is None:
+        return settings.model_copy(update={"policy": options.policy, "solver_work": options.solver_work})
+    return settings.model_copy(
+        update={"policy": options.policy, "time_limit_s": options.time_limit_s, "solver_work": None}
+    )
+
+
 def _start(sim: Sim, world: World, options: Options, travel: TravelTimes, graph: StreetGraph | None) -> list[Rider]:
     env, scenario = sim.env, sim.scenario
     floor = Floor(sim, world)
@@ -163,8 +177,7 @@ def _start(sim: Sim, world: World, options: Options, travel: TravelTimes, graph:
     dispatchers = Dispatchers(
         sim,
         world.zones,
-        policy=options.policy,
-        time_limit_s=options.time_limit_s,
+        settings=dispatch_settings(options),
         travel=travel,
         period_s=options.cycle_period_s,
         min_gap_s=options.cycle_min_gap_s,

@@ -10,6 +10,7 @@ from routing.params import SolveParams
 
 def test_defaults_are_valid() -> None:
     p = SolveParams()
+    assert p.time_limit_s is not None
     assert p.time_limit_s > 0
     assert p.first_solution == "auto"
     assert p.metaheuristic == "auto"

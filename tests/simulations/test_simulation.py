@@ -16,9 +16,15 @@ def _scalar(engine: Engine, sql: str) -> int:
         return int(conn.execute(text(sql)).scalar_one())
 
 
-def test_same_seed_same_kpis(simulate) -> None:
-    first = simulate()
-    second = simulate()
+@pytest.mark.parametrize(
+    ("policy", "scenario"),
+    # vrp with 16 couriers: zones have more than one part holds, so it searches by parts, bounded
+    # by work (the conftest's solver_work), not time.
+    [("greedy", TINY), ("vrp", TINY.with_fleet(16))],
+)
+def test_same_seed_same_kpis(simulate, policy, scenario) -> None:
+    first = simulate(scenario, policy=policy)
+    second = simulate(scenario, policy=policy)
     assert first.kpis["delivered"] > 0
     placed = [(o.placed_s, o.lat, o.lon) for o in first.records.orders.values()]
     assert placed == [(o.placed_s, o.lat, o.lon) for o in second.records.orders.values()]
