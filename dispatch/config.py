@@ -14,8 +14,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Policy = Literal["vrp", "greedy"]
-#: `solver_work` of a simulated city's cycles (`o2o simulate`): PLACEHOLDER
-SIMULATED_SOLVER_WORK = 16
+#: `solver_work` of a simulated city's cycles (`o2o simulate`): about the parts that a 1 s limit
+#: searched per process on this 2-core machine (17–32 on a 300-courier lunch peak, sharing it).
+SIMULATED_SOLVER_WORK = 24
 
 
 class DispatchSettings(BaseSettings):

@@ -229,14 +229,14 @@ def _part_solver(params: SolveParams, routable: set[str], previous: Mapping[str,
     # A part's search ends on its time limit; without a clock, on about as many solutions as that
     # time limit holds (`routing._parts`).
     if params.time_limit_s is None:
-        limits = {deep: replace(params, max_iterations=DEEP_SOLUTIONS if deep else PART_SOLUTIONS) for deep in (0, 1)}
+        descent, deeper = replace(params, max_iterations=PART_SOLUTIONS), replace(params, max_iterations=DEEP_SOLUTIONS)
     else:
-        limits = dict.fromkeys((0, 1), replace(params, max_iterations=None))
+        descent = deeper = replace(params, max_iterations=None)
 
     def solve_part(part: Problem, routes: Routes, deadline: float, deep: bool) -> tuple[Routes, Starts] | None:
         model = OrToolsModel(pywrapcp, part, [s for s in part.shipments if s.id in routable], previous)
         strategy = DEEP_STRATEGY if deep else PART_STRATEGY
-        solution, _ = _solve(model, limits[deep], strategy, deadline, routes, guarded=False)
+        solution, _ = _solve(model, deeper if deep else descent, strategy, deadline, routes, guarded=False)
         return None if solution is None else _extract(model, solution)
 
     return solve_part
