@@ -63,12 +63,15 @@ def run_zone(
     travel: TravelTimes | None = None,
     settings: DispatchSettings | None = None,
 ) -> CycleResult:
-    """Plan the zone once, unless another worker is planning it right now (then skipped)."""
+    """Plan the zone once, unless another worker is planning it right now (then skipped).
+
+    `policy` and `time_limit_s` override `settings`; a time limit given here also replaces a
+    bound on work (`solver_work`) the settings may have."""
     settings = settings or get_dispatch_settings()
-    if policy is not None or time_limit_s is not None:
-        settings = settings.model_copy(
-            update={"policy": policy or settings.policy, "time_limit_s": time_limit_s or settings.time_limit_s}
-        )
+    if policy is not None:
+        settings = settings.model_copy(update={"policy": policy})
+    if time_limit_s is not None:
+        settings = settings.model_copy(update={"time_limit_s": time_limit_s, "solver_work": None})
     lock = get_redis().lock(LOCK_KEY.format(zone_id=zone_id), timeout=settings.lock_ttl_s, blocking=False)
     if not lock.acquire(blocking=False):
         log.info("dispatch_cycle_skipped", zone_id=str(zone_id))
