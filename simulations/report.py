@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 BIN_S = 300
 
 
+def _search_bound(result: RunResult) -> str:
+    conditions = result.conditions()
+    if conditions["time_limit_s"] is not None:
+        return f"vrp's search limited to {conditions['time_limit_s']:g} s per cycle (figures depend on the machine)"
+    return f"vrp's search bounded by {conditions['solver_work']} parts per solver process and cycle (reproducible)"
+
+
 def write_report(results: list[RunResult], folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "kpis.json").write_text(json.dumps([r.contract() for r in results], indent=2) + "\n")
@@ -34,7 +41,7 @@ def write_report(results: list[RunResult], folder: Path) -> Path:
         f"# Simulation report: {scenario.name}, seed {first.options.seed}",
         "",
         f"{scenario.orders} orders expected over {scenario.duration_s / 3600:.1f} h, {scenario.couriers} couriers;"
-        f" start {scenario.start.isoformat()}.",
+        f" start {scenario.start.isoformat()}; {_search_bound(first)}.",
         "",
     ]
     lines += _kpi_table(results)

@@ -94,6 +94,18 @@ class RunResult:
             "kpis": {key: self.kpis[key] for key in kpi.CONTRACT_KEYS},
             "more_kpis": {k: v for k, v in self.kpis.items() if k not in kpi.CONTRACT_KEYS},
             "wall_s_by_work": {work: round(seconds, 1) for work, seconds in self.wall_by_work().items()},
+            "conditions": self.conditions(),
+        }
+
+    def conditions(self) -> dict[str, Any]:
+        """What the figures depend on besides scenario and seed: the fleet, the cycle period, and
+        how each VRP search was bounded (by work: reproducible; by time: machine-dependent)."""
+        timed = self.options.time_limit_s is not None
+        return {
+            "couriers": self.options.scenario.couriers,
+            "cycle_period_s": self.options.cycle_period_s,
+            "solver_work": None if timed else self.options.solver_work,
+            "time_limit_s": self.options.time_limit_s,
         }
 
     def wall_by_work(self) -> dict[str, float]:

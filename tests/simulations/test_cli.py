@@ -40,6 +40,8 @@ def test_compare_writes_both_runs_in_the_contract_and_a_report(committed_db, tmp
         assert (run["scenario"], run["seed"], run["policy"]) == ("lunch_peak", 4, policy)
         assert run["virtual_s"] == 15 * 60
         assert run["orders"] > 0
+        # What the figures depend on besides scenario and seed; --time-limit replaces the bound on work.
+        assert run["conditions"] == {"couriers": 2, "cycle_period_s": 60.0, "solver_work": None, "time_limit_s": 0.2}
         # The run's own account of its wall time covers all of it, by kind of work.
         spent = run["wall_s_by_work"]
         assert {"customers", "store staff", "dispatch cycles", "courier stop events", "simulation itself"} <= set(spent)
@@ -49,6 +51,7 @@ def test_compare_writes_both_runs_in_the_contract_and_a_report(committed_db, tmp
     assert document["runs"]["greedy"]["orders"] == document["runs"]["vrp"]["orders"]
     markdown = (report / "report.md").read_text()
     assert "| KPI | greedy | vrp | vrp / greedy |" in markdown
+    assert "vrp's search limited to 0.2 s per cycle (figures depend on the machine)" in markdown
     greedy, vrp = (document["runs"][p]["more_kpis"]["courier_hours"] for p in ("greedy", "vrp"))
     assert f"| courier_hours | {greedy} | {vrp} | {vrp / greedy:.2f} |" in markdown
     assert (report / "stages.png").read_bytes()[:4] == b"\x89PNG"

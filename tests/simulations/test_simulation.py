@@ -25,6 +25,7 @@ def _scalar(engine: Engine, sql: str) -> int:
 def test_same_seed_same_kpis(simulate, policy, scenario) -> None:
     first = simulate(scenario, policy=policy)
     second = simulate(scenario, policy=policy)
+    assert (first.conditions()["solver_work"], first.conditions()["time_limit_s"]) == (4, None)
     assert first.kpis["delivered"] > 0
     placed = [(o.placed_s, o.lat, o.lon) for o in first.records.orders.values()]
     assert placed == [(o.placed_s, o.lat, o.lon) for o in second.records.orders.values()]
