@@ -73,7 +73,7 @@ def command(
             min=0.1,
             max=60,
             help="vrp: bound each dispatch cycle's search by these seconds instead of --solver-work "
-            "(KPIs then depend on the machine's speed and load; --live: 1 s by default).",
+            "(KPIs then depend on the machine's speed and load; --live: the platform's limit, 1 s by default).",
         ),
     ] = None,
     tail: Annotated[

@@ -33,7 +33,6 @@ from simulations.run import Options, Progress, RunResult, run
 from simulations.scenarios import Scenario
 
 BLOCK_M = 100.0
-LIVE_TIME_LIMIT_S = 1.0  # solver time per dispatch cycle of `--live`
 SIM_PREFIX = "o2o_sim_"  # + the process id: the databases of one `o2o simulate`
 # Redis databases a run may claim: 0 is the demo's, 1-7 the test workers' (tests/conftest.py).
 SIM_REDIS_DBS = range(8, 16)
@@ -113,9 +112,7 @@ def _options(request: Request, policy: Policy) -> Options:
         seed=request.seed,
         policy=policy,
         solver_work=request.solver_work,
-        # Live, a cycle must keep up with the clock: bounded by time (not reproducible, as nothing
-        # live is).
-        time_limit_s=(request.time_limit_s or LIVE_TIME_LIMIT_S) if live else request.time_limit_s,
+        time_limit_s=request.time_limit_s,
         cycle_period_s=request.cycle_period_s,
         tail_s=request.tail_s,
         live_speed=request.speed if live else None,

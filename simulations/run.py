@@ -44,8 +44,8 @@ class Options:
     seed: int
     policy: Policy
     # A cycle's VRP search is bounded by `solver_work` (dispatch.config): the same seed gives the
-    # same KPIs whatever the machine's speed or load. A time limit instead suits a live run, whose
-    # cycles must keep up with the clock.
+    # same KPIs whatever the machine's speed or load. A time limit replaces it; a live run, whose
+    # cycles must keep up with the clock, uses the platform's when none is given (`dispatch_settings`).
     solver_work: int = SIMULATED_SOLVER_WORK
     time_limit_s: float | None = None
     cycle_period_s: float = 30.0
@@ -100,12 +100,12 @@ class RunResult:
     def conditions(self) -> dict[str, Any]:
         """What the figures depend on besides scenario and seed: the fleet, the cycle period, and
         how each VRP search was bounded (by work: reproducible; by time: machine-dependent)."""
-        timed = self.options.time_limit_s is not None
+        settings = dispatch_settings(self.options)
         return {
             "couriers": self.options.scenario.couriers,
             "cycle_period_s": self.options.cycle_period_s,
-            "solver_work": None if timed else self.options.solver_work,
-            "time_limit_s": self.options.time_limit_s,
+            "solver_work": settings.solver_work,
+            "time_limit_s": settings.time_limit_s if settings.solver_work is None else None,
         }
 
     def wall_by_work(self) -> dict[str, float]:
@@ -172,13 +172,14 @@ def run(
 
 
 def dispatch_settings(options: Options) -> DispatchSettings:
-    """The platform's dispatch settings with the run's policy and bound on the solver's search."""
+    """The platform's dispatch settings with the run's policy and bound on the solver's search:
+    `solver_work`, unless a time limit was given or the run is live (its cycles must keep up with
+    the clock: the given limit, else the platform's own)."""
     settings = get_dispatch_settings()
-    if options.time_limit_s is None:
+    if options.time_limit_s is None and options.live_speed is None:
         return settings.model_copy(update={"policy": options.policy, "solver_work": options.solver_work})
-    return settings.model_copy(
-        update={"policy": options.policy, "time_limit_s": options.time_limit_s, "solver_work": None}
-    )
+    limit = options.time_limit_s or settings.time_limit_s
+    return settings.model_copy(update={"policy": options.policy, "time_limit_s": limit, "solver_work": None})
 
 
 def _start(sim: Sim, world: World, options: Options, travel: TravelTimes, graph: StreetGraph | None) -> list[Rider]:
