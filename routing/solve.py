@@ -22,7 +22,7 @@ from routing._strategy import Outcome, Strategy
 from routing._workers import in_workers
 from routing.check import check_plan
 from routing.greedy import greedy
-from routing.insertion import repair, sanitize_routes
+from routing.insertion import complete, repair, sanitize_routes
 from routing.params import Backend, SolveParams
 from routing.plan import Plan, SolverStats, Stop, build_plan
 from routing.problem import TIME_MAX, Problem, Shipment, unservable_reasons
@@ -106,7 +106,8 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
     # Search results are checked too: measured on captured re-plans, a search warm-started from
     # the previous routes sometimes returned routes ending after their shift or an on-board
     # delivery dropped (the model is looser than `check_plan` there), and won on price.
-    best = next((plan for plan in sorted(plans, key=_total) if not check_plan(problem, plan)), None)
+    valid = [_completed(problem, plan, reasons, previous) for plan in plans if not check_plan(problem, plan)]
+    best = min(valid, key=_total, default=None)
     if best is None and not fallbacks:
         fallbacks = [greedy(problem, reasons)]
     # No search found anything better in time (first-solution heuristics can take longer than the
@@ -127,6 +128,13 @@ def solve(problem: Problem, params: SolveParams | None = None, initial: Plan | N
         why = dict.fromkeys((s.id for s in routable), "no valid plan found in time") | dict(reasons)
         return build_plan(problem, {}, stats, reasons=why, previous=previous)
     return replace(best, stats=replace(best.stats, wall_time_s=time.monotonic() - started))
+
+
+def _completed(problem: Problem, plan: Plan, reasons: Mapping[str, str], previous: Mapping[str, str] | None) -> Plan:
+    """A valid search plan with what it left out but could serve inserted (`complete`), when the
+    result is valid too."""
+    filled = complete(problem, plan, reasons, previous)
+    return filled if filled is plan or not check_plan(problem, filled) else plan
 
 
 def _reserve(params: SolveParams) -> float:

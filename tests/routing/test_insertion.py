@@ -10,7 +10,7 @@ import pytest
 
 from routing._insertion_costs import RouteState, Units
 from routing.check import check_plan
-from routing.insertion import NO_ROOM, TOO_DEAR, insert, repair, walk
+from routing.insertion import NO_ROOM, TOO_DEAR, complete, insert, repair, walk
 from routing.plan import Plan, SolverStats, Stop, build_plan
 from routing.problem import Problem, Shipment, Vehicle
 from routing.types import Matrices
@@ -293,6 +293,45 @@ def test_an_insertion_dearer_than_the_drop_penalty_is_not_made() -> None:
     routes, why = insert(problem, {}, [Shipment("far", pickup=1, delivery=19, demand=(1,))])
     assert why == {"far": TOO_DEAR}
     assert routes == {"left": [], "right": []}
+
+
+# --- complete: a search's plan with what it left out put back ---------------------------------
+
+
+def test_what_a_plan_left_out_but_could_serve_is_inserted() -> None:
+    problem = two_couriers()
+    # A search stopped after its first solution: "b" left out although the right courier is free.
+    first = planned(problem, {"left": [Stop("pickup", "a"), Stop("delivery", "a")]})
+    assert [u.shipment_id for u in first.unassigned] == ["b"]
+    plan = complete(problem, first, reasons={})
+    assert check_plan(problem, plan) == []
+    assert plan.unassigned == ()
+    assert plan.route("right").stops == (Stop("pickup", "b"), Stop("delivery", "b"))
+    assert plan.route("left").stops == first.route("left").stops
+    assert plan.cost.total < first.cost.total
+    assert plan.stats.status.endswith("(+1 inserted)")
+
+
+def test_complete_leaves_unservable_shipments_and_full_plans_alone() -> None:
+    problem = two_couriers()
+    first = planned(problem, {"left": [Stop("pickup", "a"), Stop("delivery", "a")]})
+    # Known unservable (the caller's reasons): it stays out with its reason, the plan unchanged.
+    assert complete(problem, first, reasons={"b": "no courier can carry it"}) is first
+    full = planned(
+        problem, {"right": [Stop("pickup", "b"), Stop("delivery", "b")], "left": list(first.route("left").stops)}
+    )
+    assert complete(problem, full, reasons={}) is full
+
+
+def test_complete_prices_moves_against_the_warm_start() -> None:
+    problem = two_couriers()
+    first = planned(problem, {"left": [Stop("pickup", "a"), Stop("delivery", "a")]})
+    # Alone, "b" is cheapest on the right courier (80 s from 10 against 100 s after "a" on the
+    # left); but it was the left courier's in the previous plan, and moving it costs 500.
+    assert complete(problem, first, reasons={}).assignment()["b"] == "right"
+    plan = complete(problem, first, reasons={}, previous={"a": "left", "b": "left"})
+    assert plan.assignment()["b"] == "left"
+    assert plan.cost.reassignment == 0
 
 
 def test_repair_of_random_plans_is_always_valid() -> None:
