@@ -91,9 +91,19 @@ class RoutableGraph:
             out[a : a + chunk] = dijkstra(self._csr, indices=sources[a : a + chunk])[:, targets]
         return out
 
-    def route(self, source: int, target: int) -> list[int]:
-        """The local nodes of the shortest route source → target, both included ([] if none)."""
-        _, pred = dijkstra(self._csr, indices=source, return_predecessors=True)
+    def route(self, source: int, target: int, *, reach: float = math.inf) -> list[int]:
+        """The local nodes of the shortest route source → target, both included ([] if none).
+
+        `reach` (a packed weight) bounds the first search: Dijkstra then settles the streets
+        within it, not the whole city (a courier's leg of 2 km, a few percent of it), and the
+        bound doubles until the target is inside. The route is the same whatever `reach`: the
+        optimum is unique as a number (see the module doc)."""
+        limit = reach
+        while True:
+            dist, pred = dijkstra(self._csr, indices=source, return_predecessors=True, limit=limit)
+            if np.isfinite(dist[target]) or math.isinf(limit):
+                break
+            limit = limit * 2 if limit * 2 < EXACT_LIMIT else math.inf
         if source != target and pred[target] < 0:
             return []
         nodes = [target]

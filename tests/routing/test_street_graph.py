@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from routing._routable import DISTANCE_BITS
 from routing.osm_import import read_osm
 from routing.profiles import profile_bit
 from routing.street_graph import StreetGraph
 from routing.street_network import StreetNetwork
+from routing.synthetic_city import synthetic_city
 from routing.travel import EARTH_RADIUS_M, UNREACHABLE_M, UNREACHABLE_S
 from routing.types import Point, Profile
 
@@ -160,3 +162,15 @@ def test_bad_options_are_rejected() -> None:
         StreetGraph(network, max_snap_m=-1)
     with pytest.raises(ValueError):
         StreetGraph(network).matrices([N1], "tram")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("profile", ["bike", "car"])
+def test_a_path_search_bounded_at_first_finds_the_same_route(profile: Profile) -> None:
+    routable = StreetGraph(synthetic_city(2, 3.0)).prepare(profile)
+    rng = np.random.default_rng(2)
+    for source, target in rng.integers(0, routable.node_count, size=(40, 2)).tolist():
+        full = routable.route(source, target)
+        assert (full[0], full[-1]) == (source, target)
+        # Bounds far too short (doubled twenty times and more), about right, and far too long.
+        for seconds in (0.001, 60, 3600):
+            assert routable.route(source, target, reach=seconds * 1000 * 2**DISTANCE_BITS) == full
