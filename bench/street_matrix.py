@@ -10,6 +10,7 @@ checks that all three give the same answers.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import sys
@@ -30,6 +31,7 @@ from routing.synthetic_city import size_km_for_nodes, synthetic_city
 from routing.types import Point, Profile
 
 GOAL_S = 1.0  # the issue's goal: 500 × 500 on a 50,000-node city after the graph is loaded
+TRIP_KM = 2.5  # paths: how far east and north (each) a trip's end lies at most: a courier's leg
 
 
 def _points(graph: StreetGraph, count: int, seed: int) -> list[Point]:
@@ -81,6 +83,32 @@ def _networkx(graph: StreetGraph, profile: Profile, nodes: np.ndarray[Any, Any],
     }
 
 
+def _paths(graph: StreetGraph, profile: Profile, points: list[Point], seed: int) -> dict[str, Any]:
+    """Route geometry (what a simulated courier rides): `path`'s search, bounded at first by
+    `path_reach`, against the same search over the whole city. Trips like a courier's legs: from
+    each point to one up to TRIP_KM away east and north."""
+    routable = graph.prepare(profile)
+    rng = np.random.default_rng(seed)
+    km_lat = 1 / 111.2
+    trips = []
+    for a in points:
+        km_lon = km_lat / math.cos(math.radians(a.lat))
+        east, north = rng.uniform(-TRIP_KM, TRIP_KM, 2)
+        trips.append((a, Point(a.lat + north * km_lat, a.lon + east * km_lon)))
+    snapped = [(graph.snap([a, b], profile)[0], graph.path_reach(a, b, profile)) for a, b in trips]
+    legs = [(int(n[0]), int(n[1]), reach) for n, reach in snapped if (n >= 0).all()]
+    bounded, bounded_s = _timed(lambda: [routable.route(s, t, reach=r) for s, t, r in legs])
+    full, full_s = _timed(lambda: [routable.route(s, t) for s, t, _ in legs])
+    return {
+        "trips": len(legs),
+        "trip_km_max": TRIP_KM,
+        "bounded_s": round(bounded_s, 4),
+        "full_s": round(full_s, 4),
+        "full_over_bounded": round(full_s / bounded_s, 2) if bounded_s else None,
+        "agree": bounded == full,
+    }
+
+
 def run(
     nodes: int = 50_000,
     points: int = 500,
@@ -108,6 +136,7 @@ def run(
     snapped, _ = loaded.snap(pts, prof)
     unique = np.unique(snapped[snapped >= 0])
     peers = _networkx(loaded, prof, unique, nx_sources)
+    paths = _paths(loaded, prof, pts, seed)
     return {
         "conditions": {
             "nodes_requested": nodes,
@@ -145,7 +174,9 @@ def run(
                 np.array_equal(ours.durations, plain.durations) and np.array_equal(ours.distances, plain.distances)
             ),
             "networkx": peers["agree"],
+            "paths": paths["agree"],
         },
+        "paths": paths,
         "goal_s": GOAL_S,
         "goal_met": ours_s <= GOAL_S,
     }
@@ -187,6 +218,21 @@ def _table(result: dict[str, Any]) -> Table:
         "",
         f"{result['ratios']['networkx_over_ours']:.1f}",
         "✓" if nx_["agree"] else "✗",
+    )
+    paths = result["paths"]
+    table.add_row(
+        f"paths: {paths['trips']} trips of ≤ {paths['trip_km_max']} km each way, search bounded at first",
+        f"{paths['bounded_s']:.3f}",
+        "",
+        "",
+        "✓" if paths["agree"] else "✗",
+    )
+    table.add_row(
+        "paths: the same search over the whole city",
+        f"{paths['full_s']:.3f}",
+        "",
+        f"{paths['full_over_bounded']:.1f} × bounded",
+        "",
     )
     return table
 

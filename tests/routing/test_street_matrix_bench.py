@@ -37,7 +37,8 @@ def test_tiny_run_writes_the_json_and_everything_agrees(tmp_path: Path) -> None:
         "agree",
         "goal_met",
     } <= data.keys()
-    assert data["agree"] == {"scipy": True, "networkx": True}
+    assert data["agree"] == {"scipy": True, "networkx": True, "paths": True}
+    assert 30 <= data["paths"]["trips"] <= 40  # trips whose both ends lie near a street
     assert data["cache_loaded_from_disk"] is True
     assert data["conditions"]["points"] == 40
     assert 800 < data["conditions"]["nodes"] < 1000
@@ -48,7 +49,8 @@ def test_tiny_run_writes_the_json_and_everything_agrees(tmp_path: Path) -> None:
 def test_hierarchy_is_used_and_checked_once_the_city_is_large_enough() -> None:
     data = run(nodes=5_200, points=30, seed=4, profile="bike", nx_sources=2)
     assert data["hierarchy"] is True
-    assert data["agree"] == {"scipy": True, "networkx": True}
+    assert data["agree"] == {"scipy": True, "networkx": True, "paths": True}
+    assert 20 <= data["paths"]["trips"] <= 30
 
 
 def test_bad_profile_is_a_usage_error() -> None:
