@@ -37,9 +37,10 @@ class SolveParams:
     """How long and how to search.
 
     - `time_limit_s`: wall-clock budget of the whole `solve` call (model building included), or
-      `None` for no clock at all: the search is then bounded by `max_iterations` alone and returns
-      the same plan on any machine at any load (simulations, comparisons of plans); its wall time
-      is whatever that work takes.
+      `None` for no clock at all: the search is then bounded by `max_iterations` and returns the
+      same plan on any machine at any load (simulations, comparisons of plans); its wall time is
+      whatever that work takes, except that a worker that hangs is cut off after
+      `routing._workers.HANG_GUARD_S`.
     - `seed`: makes runs reproducible; different seeds explore differently.
     - `first_solution`, `metaheuristic`: OR-Tools strategies; "auto" picks what measured best
       for the problem's shape (see `routing/solve.py`).
