@@ -32,8 +32,7 @@ from dispatch.fleet_models import Courier
 from dispatch.models import Order, OrderFulfilment, OrderStatus
 from routing.street_graph import StreetGraph
 from routing.synthetic_city import synthetic_city
-
-_M_PER_DEG = 111_195.0
+from routing.travel import METRES_PER_DEGREE
 
 
 def _churn(session: Any, zone_id: uuid.UUID, rng: random.Random, template: uuid.UUID) -> None:
@@ -46,8 +45,8 @@ def _churn(session: Any, zone_id: uuid.UUID, rng: random.Random, template: uuid.
                 update(Courier)
                 .where(Courier.id == cid)
                 .values(
-                    last_lat=lat + rng.uniform(-150, 150) / _M_PER_DEG,
-                    last_lon=lon + rng.uniform(-200, 200) / _M_PER_DEG,
+                    last_lat=lat + rng.uniform(-150, 150) / METRES_PER_DEGREE,
+                    last_lon=lon + rng.uniform(-200, 200) / METRES_PER_DEGREE,
                 )
             )
     open_ids = sorted(
@@ -68,8 +67,8 @@ def _churn(session: Any, zone_id: uuid.UUID, rng: random.Random, template: uuid.
             }
         )
         order.status, order.assigned_at, order.payment_ref = OrderStatus.packed, None, f"churn-{uuid.uuid4().hex}"
-        order.dropoff_lat = base.dropoff_lat + rng.uniform(-1500, 1500) / _M_PER_DEG
-        order.dropoff_lon = base.dropoff_lon + rng.uniform(-2000, 2000) / _M_PER_DEG
+        order.dropoff_lat = base.dropoff_lat + rng.uniform(-1500, 1500) / METRES_PER_DEGREE
+        order.dropoff_lon = base.dropoff_lon + rng.uniform(-2000, 2000) / METRES_PER_DEGREE
         order.promised_to = clock.now() + timedelta(minutes=40)
         session.add(order)
         session.flush()

@@ -35,16 +35,16 @@ from dispatch.models import (
     SubstitutionPolicy,
 )
 from dispatch.route_models import CourierRoute, DispatchExplanation, OrderAssignment, RouteStop
+from routing.travel import METRES_PER_DEGREE
 from stores.models import Location, LocationKind
 
 CENTRE = (52.52, 13.405)
 CITY_KM = 8.0
 STORES = 15
-_M_PER_DEG = 111_195.0
 
 
 def _offset(lat: float, lon: float, east_m: float, north_m: float) -> tuple[float, float]:
-    return lat + north_m / _M_PER_DEG, lon + east_m / (_M_PER_DEG * math.cos(math.radians(lat)))
+    return lat + north_m / METRES_PER_DEGREE, lon + east_m / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
 
 
 def populate(session: Session, *, orders: int, couriers: int, now: datetime, seed: int = 7) -> uuid.UUID:

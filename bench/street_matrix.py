@@ -28,7 +28,7 @@ from rich.table import Table
 from routing.profiles import check_profile
 from routing.street_graph import StreetGraph
 from routing.synthetic_city import size_km_for_nodes, synthetic_city
-from routing.travel import EARTH_RADIUS_M
+from routing.travel import METRES_PER_DEGREE
 from routing.types import Point, Profile
 
 GOAL_S = 1.0  # the issue's goal: 500 × 500 on a 50,000-node city after the graph is loaded
@@ -91,7 +91,7 @@ def _paths(graph: StreetGraph, profile: Profile, points: list[Point], seed: int)
     routable = graph.prepare(profile)
     rng = np.random.default_rng(seed)
     # Degrees per km on the sphere that `path_reach`'s straight line is measured on.
-    km_lat = 1000 / (math.radians(1.0) * EARTH_RADIUS_M)
+    km_lat = 1000 / METRES_PER_DEGREE
     trips = []
     for a in points:
         km_lon = km_lat / math.cos(math.radians(a.lat))

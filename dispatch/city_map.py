@@ -27,6 +27,7 @@ from dispatch import repository, tracking_share
 from dispatch.street_travel import travel_times
 from routing.street_network import StreetNetwork, network_geojson
 from routing.synthetic_city import synthetic_city
+from routing.travel import METRES_PER_DEGREE
 from stores import service as network_service
 
 SIMPLIFY_M: Final = 3.0
@@ -146,8 +147,9 @@ def _extent(points: list[tuple[float, float]]) -> tuple[float, float, float]:
     lats = [p[0] for p in points]
     lons = [p[1] for p in points]
     lat0, lon0 = (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
-    height_km = (max(lats) - min(lats)) * 111.195
-    width_km = (max(lons) - min(lons)) * 111.195 * math.cos(math.radians(lat0))
+    km_per_degree = METRES_PER_DEGREE / 1000
+    height_km = (max(lats) - min(lats)) * km_per_degree
+    width_km = (max(lons) - min(lons)) * km_per_degree * math.cos(math.radians(lat0))
     side = min(_MAX_SIDE_KM, math.ceil(max(height_km, width_km) + 2 * _MARGIN_KM))
     return round(lat0, 3), round(lon0, 3), float(side)
 

@@ -24,7 +24,7 @@ from routing._contraction import build_hierarchy
 from routing._hierarchy import Hierarchy
 from routing.profiles import VehicleProfile, directed_edges
 from routing.street_network import StreetNetwork, largest_strong_component
-from routing.travel import EARTH_RADIUS_M, haversine_m
+from routing.travel import METRES_PER_DEGREE, haversine_m
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -33,14 +33,13 @@ DISTANCE_BITS: Final = 25
 DISTANCE_MASK: Final = (1 << DISTANCE_BITS) - 1
 EXACT_LIMIT: Final = 2.0**53  # float64 holds every integer below this
 _QUERY_CELLS: Final = 8_000_000  # float64 cells of one chunk of Dijkstra rows (64 MB)
-_M_PER_DEG: Final = math.radians(1.0) * EARTH_RADIUS_M
 
 Engine = Literal["auto", "hierarchy", "dijkstra"]
 
 
 def projected(lat: FloatArray, lon: FloatArray, lat0: float) -> FloatArray:
     """Metric x/y (equirectangular around latitude `lat0`), good to ~0.1% across a city."""
-    return np.column_stack([lon * _M_PER_DEG * math.cos(math.radians(lat0)), lat * _M_PER_DEG])
+    return np.column_stack([lon * METRES_PER_DEGREE * math.cos(math.radians(lat0)), lat * METRES_PER_DEGREE])
 
 
 def _spatial_order(xy: FloatArray) -> IntArray:

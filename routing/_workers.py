@@ -8,6 +8,7 @@ minutes past a 5 s limit, deaf to `CancelSearch`. A process can be killed; its r
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import traceback
@@ -17,6 +18,7 @@ from multiprocessing.connection import Connection
 from typing import TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)  # a library: the application decides where it goes
 
 #: A search bounded by work (an infinite `kill_at`) still loses its worker after this long:
 #: OR-Tools' guided local search can loop without finding the solutions its limit counts (seen
@@ -55,7 +57,8 @@ def run_isolated(
     calls: Sequence[Callable[[], T]], kill_at: float, *, meanwhile: Callable[[], T] | None = None
 ) -> list[T]:
     """Run each call in its own forked process and kill it if it overruns; `meanwhile` runs here."""
-    if math.isinf(kill_at):
+    guarded = math.isinf(kill_at)
+    if guarded:
         kill_at = time.monotonic() + HANG_GUARD_S
     ctx = get_context("fork")
     running = []
@@ -68,7 +71,8 @@ def run_isolated(
     results: list[T] = [meanwhile()] if meanwhile is not None else []
     for process, receiver in running:
         wait = max(0.0, kill_at - time.monotonic())
-        if receiver.poll(wait):
+        answered = receiver.poll(wait)
+        if answered:
             try:
                 kind, payload = receiver.recv()
             except EOFError:  # the worker died (e.g. out of memory)
@@ -82,4 +86,8 @@ def run_isolated(
         if process.is_alive():
             process.kill()
             process.join()
+            if not answered:
+                # A search cut off is a result lost: worth knowing how often it happens.
+                limit = "hang guard" if guarded else "time limit"
+                log.warning("routing worker %s killed: over its %s", process.pid, limit)
     return results

@@ -19,7 +19,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from routing.profiles import HIGHWAY_CLASSES
-from routing.travel import EARTH_RADIUS_M, haversine_m
+from routing.travel import METRES_PER_DEGREE, haversine_m
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -144,7 +144,7 @@ def network_geojson(network: StreetNetwork, segments: IntArray, simplify_toleran
     chains = _chains(network, segments)
     if not chains:
         return {"type": "FeatureCollection", "features": []}
-    scale_y = float(np.radians(1.0)) * EARTH_RADIUS_M
+    scale_y = METRES_PER_DEGREE
     scale_x = scale_y * float(np.cos(np.radians(network.lat.mean())))
     flat = np.concatenate([np.asarray(nodes, dtype=np.int64) for nodes, _ in chains])
     which = np.repeat(np.arange(len(chains)), [len(nodes) for nodes, _ in chains])

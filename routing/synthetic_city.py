@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from routing.profiles import ALL_PROFILES_MASK, HIGHWAY_CODE, VEHICLE_PROFILES, directed_edges
 from routing.street_network import StreetNetwork, largest_strong_component
-from routing.travel import EARTH_RADIUS_M
+from routing.travel import METRES_PER_DEGREE
 from routing.types import Point, Profile
 
 FloatArray = npt.NDArray[np.float64]
@@ -30,7 +30,6 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 DEFAULT_CENTER: Final = (52.52, 13.405)  # the demo city's default centre (o2o seed)
-_M_PER_DEG: Final = math.radians(1.0) * EARTH_RADIUS_M
 _RESIDENTIAL: Final = HIGHWAY_CODE["residential"]
 _JITTER: Final = 0.15  # of a block: nodes move at most this far from the lattice
 _ONEWAY_SHARE: Final = 0.3  # of local streets
@@ -103,8 +102,8 @@ def build_city(
     streets, keep = _prune(k * k, streets)
     new_id = np.cumsum(keep) - 1
     lat0 = center[0]
-    lat = lat0 + (y[keep] - (k - 1) * block_m / 2) / _M_PER_DEG
-    lon = center[1] + (x[keep] - (k - 1) * block_m / 2) / (_M_PER_DEG * math.cos(math.radians(lat0)))
+    lat = lat0 + (y[keep] - (k - 1) * block_m / 2) / METRES_PER_DEGREE
+    lon = center[1] + (x[keep] - (k - 1) * block_m / 2) / (METRES_PER_DEGREE * math.cos(math.radians(lat0)))
     network = StreetNetwork(
         lat=lat,
         lon=lon,
@@ -118,8 +117,8 @@ def build_city(
     xs = np.linspace(0, (k - 1) * block_m, 2 * k)
     river = [
         Point(
-            lat0 + (float(ry) - (k - 1) * block_m / 2) / _M_PER_DEG,
-            center[1] + (float(rx) - (k - 1) * block_m / 2) / (_M_PER_DEG * math.cos(math.radians(lat0))),
+            lat0 + (float(ry) - (k - 1) * block_m / 2) / METRES_PER_DEGREE,
+            center[1] + (float(rx) - (k - 1) * block_m / 2) / (METRES_PER_DEGREE * math.cos(math.radians(lat0))),
         )
         for rx, ry in zip(xs, river_y(xs), strict=True)
     ]

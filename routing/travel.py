@@ -20,6 +20,8 @@ from routing.types import PROFILES, Matrices, Point, Profile
 FloatArray = npt.NDArray[np.float64]
 
 EARTH_RADIUS_M: Final = 6_371_008.8  # mean Earth radius (IUGG), the same as core.geo uses
+# Along a meridian (and along the equator; a parallel at latitude φ has cos φ of it).
+METRES_PER_DEGREE: Final = math.radians(1.0) * EARTH_RADIUS_M
 
 # Sentinel for "no route" in an integer matrix: finite so that sums stay plain int64 arithmetic
 # (a route of a million such legs still fits in int64), yet far above any real trip (~31 years),

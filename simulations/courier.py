@@ -13,8 +13,8 @@ import simpy
 from sqlalchemy.orm import Session
 
 from core.errors import DomainError
-from dispatch import pings, routes, shifts, stop_events
-from dispatch.fleet_schemas import DeliveredIn, PingIn, RouteOut, StopOut
+from dispatch import routes, shifts, stop_events
+from dispatch.fleet_schemas import DeliveredIn, RouteOut, StopOut
 from dispatch.pins import delivery_pin
 from dispatch.route_models import StopKind, StopStatus
 from routing.types import Point
@@ -63,7 +63,7 @@ class Rider:
             yield env.timeout(plan.shift_start_s - env.now)
         with self.sim.step("courier stop events") as session:
             shifts.start_shift(session, user_id=plan.user_id, vehicle_id=plan.vehicle_id)
-            self._ping(session, [(self.sim.now(), self.position)])
+        self.sim.ping(plan.user_id, [(self.sim.now(), self.position.lat, self.position.lon)])
         self.on_shift, self.began = True, env.now
         while True:
             stops = self._open_stops()
@@ -210,8 +210,7 @@ class Rider:
             fixes = self._fixes(leg, done, done + step)
             done += step
             if step >= 1.0:  # turned round at once: nothing new to report
-                with self.sim.step("courier pings") as session:
-                    self._ping(session, fixes)
+                self.sim.ping(self.plan.user_id, fixes)
         metres = leg.metres * (min(1.0, done / leg.seconds) if leg.seconds > 0 else 1.0)
         self.record.metres += metres
         if kind is StopKind.pickup:
@@ -221,22 +220,18 @@ class Rider:
             self.record.metres_to_door += metres
         self.position = target if done >= leg.seconds else leg.at(done / leg.seconds)
 
-    def _fixes(self, leg: Leg, start: float, end: float) -> list[tuple[datetime, Point]]:
+    def _fixes(self, leg: Leg, start: float, end: float) -> list[tuple[datetime, float, float]]:
         """GPS fixes every `ping_every_s` over the piece of the leg just ridden (the app batches them)."""
         now = self.sim.now()
         fixes = []
         t = start + self.ping_every_s
         while t < end - 1.0:  # the service takes at most a fix a second
-            fixes.append((now - timedelta(seconds=end - t), leg.at(t / leg.seconds)))
+            at = leg.at(t / leg.seconds)
+            fixes.append((now - timedelta(seconds=end - t), at.lat, at.lon))
             t += self.ping_every_s
-        fixes.append((now, leg.at(end / leg.seconds)))
+        last = leg.at(end / leg.seconds)
+        fixes.append((now, last.lat, last.lon))
         return fixes
-
-    def _ping(self, session: Session, fixes: list[tuple[datetime, Point]]) -> None:
-        batch = [PingIn(lat=p.lat, lon=p.lon, accuracy_m=8.0, ts=at) for at, p in fixes]
-        result = pings.record(session, user_id=self.plan.user_id, pings=batch)
-        self.sim.records.pings += result.accepted
-        self.sim.records.pings_dropped += sum(result.dropped.values())
 
     # -- shift -------------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ class Dispatchers:
         while True:
             self.wakers[zone_id] = env.event()
             yield self.wakers[zone_id] | env.timeout(self.period_s)
+            self.sim.settle_pings()  # the cycle reads where the couriers are
             started = time.perf_counter()
             result = cycle.run_zone(zone_id, scope=self.sim.scope, travel=self.travel, settings=self.settings)
             self.sim.records.spent("dispatch cycles", time.perf_counter() - started)

@@ -19,7 +19,7 @@ Work = Literal[
     "store staff",  # accepting, picking, packing (and closing a store)
     "courier route reads",  # the app reading the route
     "courier stop events",  # arrivals, pick-ups, hand-overs, shifts and breaks
-    "courier pings",
+    "courier pings",  # handing batches to the ping relay, and waiting for it before cycles
     "dispatch cycles",  # the whole cycle: read, solve, write
     "replenishment",  # sweeps, replenishment planning, trucks, reservation expiry
 ]
@@ -95,6 +95,7 @@ class Records:
     transfers_received: int = 0
     pings: int = 0  # fixes the ping service accepted
     pings_dropped: int = 0  # and refused (its sanity rules)
+    ping_relay_s: float = 0.0  # wall seconds the ping relay spent recording, on its own core
     rerouted: int = 0  # open orders of a closed store sent elsewhere
     backlog: dict[str, int] = field(default_factory=dict)  # open orders at the end, by stage
     wall_s: dict[str, float] = field(default_factory=dict)  # wall seconds by Work

@@ -29,6 +29,7 @@ from simulations.floor import Floor
 from simulations.ids import seeded_uuids
 from simulations.movement import Streets
 from simulations.operations import Dispatchers, outage, replenisher, storm
+from simulations.ping_relay import SEND_EVERY, ping_relay
 from simulations.records import Records, backlog
 from simulations.runtime import Sim
 from simulations.scenarios import Scenario
@@ -94,6 +95,8 @@ class RunResult:
             "kpis": {key: self.kpis[key] for key in kpi.CONTRACT_KEYS},
             "more_kpis": {k: v for k, v in self.kpis.items() if k not in kpi.CONTRACT_KEYS},
             "wall_s_by_work": {work: round(seconds, 1) for work, seconds in self.wall_by_work().items()},
+            # Not in the wall time: the ping relay records on the second core (simulations.ping_relay).
+            "ping_relay_busy_s": round(self.records.ping_relay_s, 1),
             "conditions": self.conditions(),
         }
 
@@ -130,35 +133,15 @@ def run(
         env: simpy.Environment = simpy.Environment()
     else:
         env = simpy.rt.RealtimeEnvironment(factor=1 / options.live_speed, strict=False)
-    sim = Sim(env, engine, scenario, options.seed, Records())
-    travel: TravelTimes = graph if graph is not None else Haversine()
-    ids = seeded_uuids(options.seed) if options.live_speed is None else nullcontext()
+    live = options.live_speed is not None
+    ids = seeded_uuids(options.seed) if not live else nullcontext()
     try:
-        with clock.use_clock(sim.now), ids:
-            with sim.step("set-up") as session:
-                world = build(
-                    session,
-                    scenario,
-                    sim.stream("world"),
-                    tag=options.tag,
-                    password=options.password,
-                    live=options.live_speed is not None,
-                )
-            with sim.step("set-up") as session:
-                # Fresh planner statistics now that the zones exist: autovacuum never analyses a
-                # table as small as dispatch_zone_locations, and without its statistics the
-                # cycle's read probed every order the zone ever had (42 ms a cycle after 12,000
-                # orders of a simulated day, 13 ms with them).
-                session.execute(text("ANALYZE"))
-            riders = _start(sim, world, options, travel, graph)
-            end_s = scenario.duration_s + options.tail_s
-            if on_progress is not None:
-                env.process(_report(sim, riders, end_s, on_progress))
-            env.run(until=end_s)
-            for rider in riders:
-                rider.close(env.now)
-            with sim.step("set-up") as session:
-                sim.records.backlog = backlog(session, list(sim.records.orders))
+        # Live, each batch goes at once: the maps show a courier where the run has them.
+        seed, send_every = (None, 1) if live else (options.seed, SEND_EVERY)
+        with ping_relay(database_url, start=scenario.start, seed=seed, send_every=send_every) as relay:
+            sim = Sim(env, engine, scenario, options.seed, Records(), relay)
+            with clock.use_clock(sim.now), ids:
+                world = _simulate(sim, options, graph, on_progress)
     finally:
         engine.dispose()
     return RunResult(
@@ -169,6 +152,40 @@ def run(
         records=sim.records,
         world=world,
     )
+
+
+def _simulate(
+    sim: Sim, options: Options, graph: StreetGraph | None, on_progress: Callable[[Progress], None] | None
+) -> World:
+    """Build the world, start every process and run the clock to the end; the records fill up."""
+    env, scenario = sim.env, sim.scenario
+    with sim.step("set-up") as session:
+        world = build(
+            session,
+            scenario,
+            sim.stream("world"),
+            tag=options.tag,
+            password=options.password,
+            live=options.live_speed is not None,
+        )
+    with sim.step("set-up") as session:
+        # Fresh planner statistics now that the zones exist: autovacuum never analyses a
+        # table as small as dispatch_zone_locations, and without its statistics the
+        # cycle's read probed every order the zone ever had (42 ms a cycle after 12,000
+        # orders of a simulated day, 13 ms with them).
+        session.execute(text("ANALYZE"))
+    travel: TravelTimes = graph if graph is not None else Haversine()
+    riders = _start(sim, world, options, travel, graph)
+    end_s = scenario.duration_s + options.tail_s
+    if on_progress is not None:
+        env.process(_report(sim, riders, end_s, on_progress))
+    env.run(until=end_s)
+    for rider in riders:
+        rider.close(env.now)
+    sim.settle_pings()
+    with sim.step("set-up") as session:
+        sim.records.backlog = backlog(session, list(sim.records.orders))
+    return world
 
 
 def dispatch_settings(options: Options) -> DispatchSettings:

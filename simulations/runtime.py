@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from core.celery_app import take_pending
 from core.db import new_session
 from dispatch.after_commit import RUN_CYCLE_TASK, couriers_messaged
+from simulations.ping_relay import PingRelay
 from simulations.records import Records, Work
 from simulations.scenarios import Scenario
 from warehouse.replenishment import REPLENISH_TASK
@@ -38,6 +39,7 @@ class Sim:
     scenario: Scenario
     seed: int
     records: Records
+    relay: PingRelay  # records the couriers' pings in a second process (simulations.ping_relay)
     speed: float = 1.0  # vehicles' speed factor (the storm lowers it)
     demand: float = 1.0  # demand factor (the storm raises it)
     # Who wants to hear about what: set up by the processes at start.
@@ -75,6 +77,21 @@ class Sim:
     def now(self) -> datetime:
         """The virtual clock (what `core.clock.now()` returns during a run)."""
         return self.start + timedelta(seconds=float(self.env.now))
+
+    def ping(self, user_id: uuid.UUID, fixes: list[tuple[datetime, float, float]]) -> None:
+        """A courier app's batch of fixes `(when, lat, lon)`, sent now; recorded by the relay."""
+        started = time.perf_counter()
+        self.relay.send(self.now(), user_id, fixes)
+        self.records.spent("courier pings", time.perf_counter() - started)
+
+    def settle_pings(self) -> None:
+        """Wait until every ping sent so far is recorded: before anything reads positions."""
+        started = time.perf_counter()
+        tally = self.relay.drain()
+        self.records.pings += tally.accepted
+        self.records.pings_dropped += tally.dropped
+        self.records.ping_relay_s += tally.busy_s
+        self.records.spent("courier pings", time.perf_counter() - started)
 
     @contextmanager
     def step(self, work: Work | None) -> Iterator[Session]:

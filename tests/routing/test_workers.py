@@ -3,6 +3,7 @@ killed, and so is a work-bounded one that never ends."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -29,7 +30,12 @@ def test_a_worker_past_its_time_is_killed_and_the_others_kept() -> None:
     assert run_isolated([_forever, _answer], time.monotonic() + 0.5) == [42]
 
 
-def test_a_search_without_a_clock_that_never_ends_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_search_without_a_clock_that_never_ends_is_cut_off(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setattr(_workers, "HANG_GUARD_S", 0.5)
     # Without the guard this would wait for ever.
-    assert run_isolated([_answer, _forever], math.inf) == [42]
+    with caplog.at_level(logging.WARNING, logger="routing._workers"):
+        assert run_isolated([_answer, _forever], math.inf) == [42]
+    # And it says so: a search cut off is a result lost.
+    assert [r.getMessage().split(": ")[1] for r in caplog.records] == ["over its hang guard"]
