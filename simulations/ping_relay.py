@@ -23,6 +23,7 @@ before PostgreSQL's deadlock check (1 s) could pick the run's own transaction as
 
 from __future__ import annotations
 
+import signal
 import time
 import traceback
 import uuid
@@ -202,6 +203,9 @@ def _with_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _serve(conn: Connection, database_url: str, start: datetime, seed: int | None) -> None:
+    # Ctrl-C in a terminal reaches the whole process group; the run stops the relay itself (or,
+    # if the run dies, the pipe closes and the relay ends on the EOF).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     recorder = _Recorder(database_url, start)
     # Its own id stream: the ids of what the relay writes (delay notices) must not draw from,
     # and so shift, the main process's ids.
