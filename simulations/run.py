@@ -96,7 +96,7 @@ class RunResult:
             "more_kpis": {k: v for k, v in self.kpis.items() if k not in kpi.CONTRACT_KEYS},
             "wall_s_by_work": {work: round(seconds, 1) for work, seconds in self.wall_by_work().items()},
             # Not in the wall time: the ping relay records on the second core (simulations.ping_relay).
-            "ping_relay_busy_s": round(self.records.ping_relay_s, 1),
+            "ping_relay_busy_s": round(self.records.ping_relay_s, 2),
             "conditions": self.conditions(),
         }
 

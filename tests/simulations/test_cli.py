@@ -47,6 +47,8 @@ def test_compare_writes_both_runs_in_the_contract_and_a_report(committed_db, tmp
         assert {"customers", "store staff", "dispatch cycles", "courier stop events", "simulation itself"} <= set(spent)
         assert sum(spent.values()) == pytest.approx(run["wall_s"], abs=0.5)
         assert all(seconds >= 0 for seconds in spent.values())
+        # The pings were recorded on the side, by the relay, and its time is reported apart.
+        assert run["more_kpis"]["pings"] > 0 and run["ping_relay_busy_s"] >= 0
     # Both policies met the same city and the same customers.
     assert document["runs"]["greedy"]["orders"] == document["runs"]["vrp"]["orders"]
     markdown = (report / "report.md").read_text()
