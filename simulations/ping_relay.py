@@ -104,15 +104,15 @@ class PingRelay:
 
     def close(self) -> None:
         """Stop the relay once it has recorded everything sent (raises if it could not)."""
-        self.drain()
-        self._conn.send(("stop", None))
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-        self._conn.close()
+        try:
+            self.drain()
+            self._conn.send(("stop", None))
+            self._process.join(10)
+        finally:
+            self.kill()
 
     def kill(self) -> None:
-        """Stop the relay without waiting (the run failed)."""
+        """Stop the relay without waiting for it (the run failed, or it would not stop)."""
         if self._process.is_alive():
             self._process.kill()
         self._process.join()
@@ -120,7 +120,10 @@ class PingRelay:
 
     def _flush(self) -> None:
         if self._buffer:
-            self._conn.send(("pings", self._buffer))
+            try:
+                self._conn.send(("pings", self._buffer))
+            except BrokenPipeError as exc:
+                raise RelayFailed(f"the ping relay died (exit code {self._process.exitcode})") from exc
             self._buffer = []
 
     def _s(self, at: datetime) -> float:
