@@ -68,7 +68,10 @@ class Timestamps:
 POOL_RECYCLE_S = 1800
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, lock_timeout_ms: int | None = None) -> Engine:
+    """`lock_timeout_ms`: a lock wait longer than this fails (SQLSTATE 55P03) instead of waiting,
+    for a client that would rather try again than hold others up; None waits (up to the
+    statement timeout)."""
     engine = create_engine(
         url,
         pool_size=pool_size,
@@ -82,7 +85,7 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
         # Timestamps are stored and compared in UTC whatever the server's default zone is.
         connect_args={"options": "-c timezone=UTC"},
     )
-    _install_statement_timeout(engine)
+    _install_timeouts(engine, lock_timeout_ms)
     _install_dead_socket_check(engine)
     return engine
 
@@ -116,12 +119,17 @@ def _install_dead_socket_check(engine: Engine) -> None:
             raise DisconnectionError("pooled connection was closed by the server")
 
 
-def _install_statement_timeout(engine: Engine) -> None:
+def _install_timeouts(engine: Engine, lock_timeout_ms: int | None) -> None:
     # A runaway query must not hold locks (and the request) forever.
+    settings = ["SET statement_timeout = '30s'"]
+    if lock_timeout_ms is not None:
+        settings.append(f"SET lock_timeout = {int(lock_timeout_ms)}")
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET statement_timeout = '30s'")
+            for statement in settings:
+                cursor.execute(statement)
         dbapi_connection.commit()
 
 

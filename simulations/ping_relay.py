@@ -33,9 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
 from core import clock
@@ -148,8 +146,7 @@ def ping_relay(
 
 class _Recorder:
     def __init__(self, database_url: str, start: datetime) -> None:
-        self.engine = make_engine(database_url, pool_size=1, max_overflow=0)
-        event.listen(self.engine, "connect", _with_lock_timeout)
+        self.engine = make_engine(database_url, pool_size=1, max_overflow=0, lock_timeout_ms=LOCK_TIMEOUT_MS)
         self.start = start
         self.now = start
         self.accepted = self.dropped = 0
@@ -197,12 +194,6 @@ class _Recorder:
         self.accepted = self.dropped = 0
         self.busy_s = 0.0
         return tally
-
-
-def _with_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
-    dbapi_connection.commit()
 
 
 def _serve(conn: Connection, database_url: str, start: datetime, seed: int | None) -> None:
